@@ -1,0 +1,16 @@
+//! Schema migrations. Every migration runs on SQLite and PostgreSQL; because SQLite's ALTER
+//! TABLE cannot add constraints, each feature creates its tables whole in its own migration
+//! rather than altering earlier ones.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,83 @@
+//! Configuration from environment variables (names fixed by SPEC §8), with the defaults of
+//! the embedded tier. The README lists every variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `None`: SQLite at `DATA_DIR/app.db`.
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub public_base_url: String,
+    pub jwt_secret: Option<String>,
+    pub operator_token: Option<String>,
+    pub demo_password: String,
+    pub environment: Environment,
+    pub token_ttl: Duration,
+    /// Largest GraphQL request body accepted over HTTP.
+    pub max_body_bytes: usize,
+    /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let listen_addr = var("LISTEN_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .context("LISTEN_ADDR must be host:port")?;
+        let environment = match var("APP_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => bail!("APP_ENV must be development or production, not {other:?}"),
+        };
+        let token_ttl_minutes: u64 = var("TOKEN_TTL_MINUTES")
+            .map(|v| v.parse().context("TOKEN_TTL_MINUTES must be a number"))
+            .transpose()?
+            .unwrap_or(12 * 60);
+        let listen: SocketAddr = listen_addr;
+        Ok(Self {
+            listen_addr: listen,
+            data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into())),
+            database_url: var("DATABASE_URL"),
+            redis_url: var("REDIS_URL"),
+            public_base_url: var("PUBLIC_BASE_URL")
+                .unwrap_or_else(|| format!("http://{listen}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            jwt_secret: var("JWT_SECRET"),
+            operator_token: var("OPERATOR_TOKEN"),
+            demo_password: var("DEMO_PASSWORD").unwrap_or_else(|| "coach-demo-2026".into()),
+            environment,
+            token_ttl: Duration::from_secs(token_ttl_minutes * 60),
+            max_body_bytes: 2 * 1024 * 1024,
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "coach".into()),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// The database to use: `DATABASE_URL`, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("app.db").display()
+            ),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Relay-style cursor pagination shared by every list (`first`/`after`, `pageInfo`,
+//! `totalCount`). Services return a `Page`; resolvers turn it into a `Connection`.
+//!
+//! Rows are ordered by their UUIDv7 id, which grows with creation time, and the cursor is
+//! that id, so a page boundary stays put when rows are added elsewhere in the list.
+
+use async_graphql::{
+    OutputType, SimpleObject,
+    connection::{Connection, Edge},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(first: Option<i32>, after: Option<String>) -> Self {
+        Self { first, after }
+    }
+
+    fn limit(&self) -> AppResult<u64> {
+        match self.first {
+            None => Ok(DEFAULT_PAGE_SIZE),
+            Some(n) if n < 0 => Err(AppError::bad_input("first", "must not be negative")),
+            Some(n) if n as u64 > MAX_PAGE_SIZE => Err(AppError::bad_input(
+                "first",
+                format!("must be at most {MAX_PAGE_SIZE}"),
+            )),
+            Some(n) => Ok(n as u64),
+        }
+    }
+
+    fn after_id(&self) -> AppResult<Option<Uuid>> {
+        self.after
+            .as_deref()
+            .map(|cursor| {
+                URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .ok()
+                    .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+                    .ok_or_else(|| AppError::bad_input("after", "not a cursor of this list"))
+            })
+            .transpose()
+    }
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub total_count: u64,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total_count: self.total_count,
+        }
+    }
+}
+
+fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// One page of `select` (already restricted by the policy), ordered by `id_column`.
+pub async fn paginate<E, C>(
+    db: &C,
+    select: Select<E>,
+    id_column: E::Column,
+    id_of: impl Fn(&E::Model) -> Uuid,
+    args: &PageArgs,
+) -> AppResult<Page<(Uuid, E::Model)>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let limit = args.limit()?;
+    let after = args.after_id()?;
+    let total_count = select.clone().count(db).await?;
+    let mut page_select = select.order_by_asc(id_column);
+    if let Some(after) = after {
+        page_select = page_select.filter(id_column.gt(after));
+    }
+    let mut items = page_select.limit(limit + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > limit;
+    items.truncate(limit as usize);
+    Ok(Page {
+        items: items.into_iter().map(|m| (id_of(&m), m)).collect(),
+        has_next_page,
+        has_previous_page: after.is_some(),
+        total_count,
+    })
+}
+
+#[derive(SimpleObject)]
+pub struct ConnectionTotals {
+    /// How many items the whole list holds for this viewer and these filters.
+    pub total_count: u64,
+}
+
+pub type RelayConnection<T> = Connection<String, T, ConnectionTotals>;
+
+pub fn to_connection<T: OutputType>(page: Page<(Uuid, T)>) -> RelayConnection<T> {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ConnectionTotals {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|(id, node)| Edge::new(encode_cursor(id), node)),
+    );
+    connection
+}

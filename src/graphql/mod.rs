@@ -1,0 +1,97 @@
+//! The GraphQL schema: each domain contributes its query and mutation roots, merged here.
+//! Resolvers are thin: they read the viewer from the request and call their domain's service.
+
+pub mod connection;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, dataloader::DataLoader};
+
+use crate::{
+    auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
+    error::{AppError, AppResult},
+    ingest::graphql::{IngestMutation, IngestQuery},
+    org::{
+        graphql::{OrgMutation, OrgQuery},
+        loaders::OrgLoader,
+    },
+    policy::Viewer,
+    state::AppState,
+};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AuthQuery, OrgQuery, IngestQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation, OrgMutation, IngestMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits that keep one request from exhausting the server (SPEC §8).
+pub const MAX_DEPTH: usize = 16;
+pub const MAX_COMPLEXITY: usize = 5_000;
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+
+/// The schema without state: enough to print the SDL.
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+}
+
+pub fn build_schema(state: AppState) -> AppSchema {
+    let mut builder = schema_builder();
+    if state.config.is_production() {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.data(state).finish()
+}
+
+/// The SDL as `print-schema` writes it to `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// Per-request data the HTTP layer attaches.
+#[derive(Clone)]
+pub struct RequestData {
+    pub credentials: Credentials,
+    pub client_address: String,
+    /// Batches related organization rows; one per request, so its cache never outlives it.
+    pub org_loader: Arc<DataLoader<OrgLoader>>,
+}
+
+pub trait ContextExt {
+    fn state(&self) -> &AppState;
+    fn request(&self) -> &RequestData;
+    /// The signed-in user; `UNAUTHENTICATED` without valid credentials.
+    fn viewer(&self) -> AppResult<&Viewer>;
+    fn org_loader(&self) -> &DataLoader<OrgLoader>;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+
+    fn request(&self) -> &RequestData {
+        self.data_unchecked::<RequestData>()
+    }
+
+    fn viewer(&self) -> AppResult<&Viewer> {
+        match &self.request().credentials {
+            Credentials::User(viewer) => Ok(viewer),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    fn org_loader(&self) -> &DataLoader<OrgLoader> {
+        &self.request().org_loader
+    }
+}
+
+/// Every id the API hands out is a UUID; anything else cannot name a record.
+pub fn parse_id(field: &str, id: &ID) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid id"))
+}

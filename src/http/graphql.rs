@@ -1,0 +1,143 @@
+//! `POST /graphql` and GraphiQL.
+//!
+//! The body is read here rather than through async-graphql-axum's extractor so that its size
+//! is bounded, its content type checked (a JSON-only endpoint cannot be reached by a plain
+//! HTML form, which is what makes CSRF possible), batches are limited, and every refusal
+//! carries an `extensions.code` like any other error.
+
+use std::net::SocketAddr;
+
+use async_graphql::{BatchRequest, BatchResponse, dataloader::DataLoader, http::GraphiQLSource};
+use axum::{
+    Json,
+    body::Body,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::HttpState;
+use crate::{
+    auth::service::authenticate, error::AppError, graphql::RequestData, org::loaders::OrgLoader,
+};
+
+/// Most operations one batched request may carry.
+pub const MAX_BATCH: usize = 10;
+
+pub async fn graphiql(State(state): State<HttpState>) -> Response {
+    if state.app.config.is_production() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+    .into_response()
+}
+
+/// A response in GraphQL's shape for a request refused before execution.
+pub fn refusal(status: StatusCode, error: AppError) -> Response {
+    let code = error.code();
+    let message = match &error {
+        AppError::BadUserInput { message, .. } => message.clone(),
+        AppError::PayloadTooLarge => "request body too large".into(),
+        AppError::UnsupportedMediaType(message) => message.clone(),
+        AppError::Internal(cause) => {
+            tracing::error!(error = ?cause, "internal error");
+            "internal error".into()
+        }
+        _ => code.to_lowercase(),
+    };
+    (
+        status,
+        Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+    )
+        .into_response()
+}
+
+pub async fn graphql_post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !is_json {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType("send GraphQL requests as application/json".into()),
+        );
+    }
+    let bytes = match axum::body::to_bytes(body, state.app.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => return refusal(StatusCode::PAYLOAD_TOO_LARGE, AppError::PayloadTooLarge),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                AppError::bad_input("body", "not a GraphQL request in JSON"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && (requests.is_empty() || requests.len() > MAX_BATCH)
+    {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            AppError::bad_input(
+                "body",
+                format!("a batch holds between 1 and {MAX_BATCH} operations"),
+            ),
+        );
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    let credentials = match authenticate(&state.app, authorization).await {
+        Ok(credentials) => credentials,
+        Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
+    };
+    let loader = DataLoader::new(
+        OrgLoader {
+            db: state.app.db.clone(),
+        },
+        tokio::spawn,
+    );
+    let batch = batch.data(RequestData {
+        credentials,
+        client_address: peer.ip().to_string(),
+        org_loader: std::sync::Arc::new(loader),
+    });
+    let mut response = state.schema.execute_batch(batch).await;
+    default_error_codes(&mut response);
+    Json(response).into_response()
+}
+
+/// Errors async-graphql raises itself (syntax, validation, wrong argument types, limits) have
+/// no code; they are all the client's input.
+fn default_error_codes(response: &mut BatchResponse) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
+    };
+    for r in responses {
+        for error in &mut r.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", "BAD_USER_INPUT");
+            }
+        }
+    }
+}

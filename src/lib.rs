@@ -1,0 +1,31 @@
+//! Coaching and 1:1 backend: one GraphQL API for Team Leaders, Team Members, admins and
+//! third-party dashboards (see `../shared/SPEC.md` and the README).
+//!
+//! Layout — one folder per domain, each with its GraphQL types, service and loaders:
+//!
+//! - `auth`      — passwords, signed tokens, login limits, the `viewer`/`login` fields.
+//! - `org`       — companies, settings, users, teams, coaching categories.
+//! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
+//! - `policy`    — the one place deciding who sees and does what; every service asks it.
+//! - `graphql`   — the merged schema, request context and Relay pagination.
+//! - `http`      — routes, middleware, the GraphQL endpoint, health checks.
+//! - `startup`   — `Application`: one node, built from a `Config`, run until shutdown.
+//! - `error`     — the one error type and its mapping to `extensions.code`.
+//!
+//! `main.rs` is a thin shell over `cli`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ingest;
+pub mod org;
+pub mod policy;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validate;

@@ -1,0 +1,166 @@
+//! Who may see and do what: the one place these rules are decided (SPEC §2 and §5).
+//!
+//! Services take the viewer as a required argument and ask this module, either for a yes/no
+//! (`require_*`) or for a query condition that restricts what a select, update or delete can
+//! reach (`*_scope`), so no resolver can forget a rule. Everything is tenant-scoped first:
+//! nothing of another company is ever visible, so it answers `NOT_FOUND`, never `FORBIDDEN`.
+
+use entity::{team_membership, user::Role};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::IntoColumnRef,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// The authenticated person making a request.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub company_id: Uuid,
+    pub role: Role,
+    /// The auth session (token) the request came with; logout revokes it.
+    pub session_id: Uuid,
+}
+
+impl Viewer {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn is_team_leader(&self) -> bool {
+        self.role == Role::TeamLeader
+    }
+}
+
+/// Company settings, each with its own rule for who may change it.
+#[derive(Clone, Copy, Debug)]
+pub enum Setting {
+    TimeZone,
+    OneOnOnesEnabled,
+    OneOnOnePermissionsEnabled,
+    PrivateOneOnOnesByDefault,
+    EmailNotificationsEnabled,
+}
+
+fn allow(allowed: bool) -> AppResult<()> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Users, their roles and activation, and teams: admins only.
+pub fn require_people_admin(viewer: &Viewer) -> AppResult<()> {
+    allow(viewer.is_admin())
+}
+
+/// SPEC §2: the visibility default may be changed by admins and Team Leaders; every other
+/// setting by admins only.
+pub fn require_setting_change(viewer: &Viewer, setting: Setting) -> AppResult<()> {
+    match setting {
+        Setting::PrivateOneOnOnesByDefault => allow(viewer.is_admin() || viewer.is_team_leader()),
+        Setting::TimeZone
+        | Setting::OneOnOnesEnabled
+        | Setting::OneOnOnePermissionsEnabled
+        | Setting::EmailNotificationsEnabled => allow(viewer.is_admin()),
+    }
+}
+
+/// Coaching categories: admins and Team Leaders add and archive them.
+pub fn require_category_manager(viewer: &Viewer) -> AppResult<()> {
+    allow(viewer.is_admin() || viewer.is_team_leader())
+}
+
+/// The key metric set is company configuration: admins only.
+pub fn require_metric_manager(viewer: &Viewer) -> AppResult<()> {
+    allow(viewer.is_admin())
+}
+
+/// Ingesting outside records (metric values, feedback, QA reviews, lessons): admins (and,
+/// later, `INGEST` tokens).
+pub fn require_ingest(viewer: &Viewer) -> AppResult<()> {
+    allow(viewer.is_admin())
+}
+
+/// Rows of the viewer's company: the first condition of every query.
+pub fn tenant(viewer: &Viewer, company_column: impl ColumnTrait) -> Condition {
+    Condition::all().add(company_column.eq(viewer.company_id))
+}
+
+/// Records about a person (metric values, feedback, QA reviews) are seen by that person, the
+/// Team Leaders of a team they belong to, and admins — all within the company.
+pub fn person_records_scope(
+    viewer: &Viewer,
+    company_column: impl ColumnTrait,
+    person_column: impl ColumnTrait + IntoColumnRef,
+) -> Condition {
+    let scope = tenant(viewer, company_column);
+    match viewer.role {
+        Role::Admin => scope,
+        Role::TeamLeader => scope.add(
+            Condition::any()
+                .add(person_column.eq(viewer.user_id))
+                .add(person_column.in_subquery(led_members_query(viewer.user_id))),
+        ),
+        Role::TeamMember => scope.add(person_column.eq(viewer.user_id)),
+    }
+}
+
+/// `SELECT user_id` of the members of every team `leader_id` leads ("X's Team Members").
+pub fn led_members_query(leader_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    use team_membership::{Column, Entity, TeamRole};
+    let led_teams = Entity::find()
+        .select_only()
+        .column(Column::TeamId)
+        .filter(Column::UserId.eq(leader_id))
+        .filter(Column::Role.eq(TeamRole::Leader))
+        .into_query();
+    Entity::find()
+        .select_only()
+        .column(Column::UserId)
+        .filter(Column::Role.eq(TeamRole::Member))
+        .filter(Column::TeamId.in_subquery(led_teams))
+        .into_query()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer {
+            user_id: Uuid::nil(),
+            company_id: Uuid::nil(),
+            role,
+            session_id: Uuid::nil(),
+        }
+    }
+
+    /// SPEC §2's rules for settings, as a table: (setting, admin, leader, member).
+    #[test]
+    fn who_changes_which_setting() {
+        let table = [
+            (Setting::TimeZone, true, false, false),
+            (Setting::OneOnOnesEnabled, true, false, false),
+            (Setting::OneOnOnePermissionsEnabled, true, false, false),
+            (Setting::PrivateOneOnOnesByDefault, true, true, false),
+            (Setting::EmailNotificationsEnabled, true, false, false),
+        ];
+        for (setting, admin, leader, member) in table {
+            for (role, expected) in [
+                (Role::Admin, admin),
+                (Role::TeamLeader, leader),
+                (Role::TeamMember, member),
+            ] {
+                assert_eq!(
+                    require_setting_change(&viewer(role), setting).is_ok(),
+                    expected,
+                    "{setting:?} by {role:?}"
+                );
+            }
+        }
+    }
+}
