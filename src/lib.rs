@@ -23,6 +23,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod notes;
 pub mod org;
 pub mod policy;
 pub mod startup;

@@ -1,0 +1,209 @@
+//! Quill-delta → HTML for queries, emails and PDFs.
+//!
+//! The note's formatting is whatever collaborators typed, so nothing here is trusted: text is
+//! escaped while building, links are only emitted for an explicit scheme allow-list, and the
+//! finished markup still goes through ammonia with an allow-list of exactly the tags this module
+//! can produce. The first two steps keep the output tidy; ammonia is the guarantee.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use yrs::Any;
+use yrs::types::Attrs;
+
+/// One run of text with the same attributes, as `Text::diff` yields it (embeds never reach a
+/// note: `wire::check_update` refuses them).
+pub(super) struct Run<'a> {
+    pub text: &'a str,
+    pub attrs: Option<&'a Attrs>,
+}
+
+const TAGS: [&str; 16] = [
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "u", "s", "a",
+    "code",
+];
+const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// Built once: the builder holds several hash sets and is immutable after construction.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(HashSet::from(TAGS))
+        .generic_attributes(HashSet::new())
+        .generic_attribute_prefixes(HashSet::new())
+        .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
+        .tag_attribute_values(HashMap::new())
+        .allowed_classes(HashMap::new())
+        .url_schemes(HashSet::from(URL_SCHEMES))
+        // Relative URLs have no scheme to check and would resolve against our own origin.
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true);
+    builder
+});
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ListKind {
+    Bullet,
+    Ordered,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Paragraph,
+    Header(u8),
+    List(ListKind),
+}
+
+/// Renders runs of a Quill-convention Y.Text as sanitized HTML.
+pub(super) fn render(runs: &[Run<'_>]) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut line_has_content = false;
+    let mut open_list: Option<ListKind> = None;
+
+    for run in runs {
+        let mut pieces = run.text.split('\n');
+        // `split` always yields at least one piece; every further piece starts after a "\n",
+        // and in Quill that "\n" carries the attributes of the line it ends.
+        if let Some(first) = pieces.next() {
+            push_inline(&mut line, first, run.attrs);
+            line_has_content |= !first.is_empty();
+        }
+        for piece in pieces {
+            finish_line(&mut out, &mut open_list, block_of(run.attrs), &line);
+            line.clear();
+            push_inline(&mut line, piece, run.attrs);
+            line_has_content = !piece.is_empty();
+        }
+    }
+    // Quill documents end with "\n"; ours may not (plain-text clients), so flush the tail.
+    if line_has_content {
+        finish_line(&mut out, &mut open_list, Block::Paragraph, &line);
+    }
+    close_list(&mut out, &mut open_list);
+    SANITIZER.clean(&out).to_string()
+}
+
+fn finish_line(out: &mut String, open_list: &mut Option<ListKind>, block: Block, inner: &str) {
+    match block {
+        Block::List(kind) => {
+            if *open_list != Some(kind) {
+                close_list(out, open_list);
+                out.push_str(match kind {
+                    ListKind::Bullet => "<ul>",
+                    ListKind::Ordered => "<ol>",
+                });
+                *open_list = Some(kind);
+            }
+            let _ = write!(out, "<li>{inner}</li>");
+        }
+        Block::Header(level) => {
+            close_list(out, open_list);
+            let _ = write!(out, "<h{level}>{inner}</h{level}>");
+        }
+        Block::Paragraph => {
+            close_list(out, open_list);
+            let _ = write!(out, "<p>{inner}</p>");
+        }
+    }
+}
+
+fn close_list(out: &mut String, open_list: &mut Option<ListKind>) {
+    match open_list.take() {
+        Some(ListKind::Bullet) => out.push_str("</ul>"),
+        Some(ListKind::Ordered) => out.push_str("</ol>"),
+        None => {}
+    }
+}
+
+fn block_of(attrs: Option<&Attrs>) -> Block {
+    let Some(attrs) = attrs else {
+        return Block::Paragraph;
+    };
+    if let Some(level) = attrs.get("header").and_then(header_level) {
+        return Block::Header(level);
+    }
+    match attrs.get("list") {
+        Some(Any::String(kind)) => match kind.as_ref() {
+            "ordered" => Block::List(ListKind::Ordered),
+            // Quill 2 checklists degrade to bullets rather than losing the list.
+            "bullet" | "checked" | "unchecked" => Block::List(ListKind::Bullet),
+            _ => Block::Paragraph,
+        },
+        _ => Block::Paragraph,
+    }
+}
+
+/// Quill sends numbers; other editors sometimes send the digit as a string.
+fn header_level(value: &Any) -> Option<u8> {
+    let level = match value {
+        Any::Number(n) => n.as_i64()?,
+        Any::String(s) => s.trim().parse::<i64>().ok()?,
+        _ => return None,
+    };
+    u8::try_from(level).ok().filter(|l| (1..=6).contains(l))
+}
+
+fn push_inline(out: &mut String, text: &str, attrs: Option<&Attrs>) {
+    if text.is_empty() {
+        return;
+    }
+    let flag = |key: &str| attrs.is_some_and(|a| matches!(a.get(key), Some(Any::Bool(true))));
+    let href = attrs
+        .and_then(|a| match a.get("link") {
+            Some(Any::String(href)) => Some(href.as_ref()),
+            _ => None,
+        })
+        .filter(|href| allowed_href(href));
+
+    // Innermost first, so the closing tags come out in reverse order of the opening ones.
+    let wrappers: [(&str, bool); 5] = [
+        ("code", flag("code")),
+        ("s", flag("strike")),
+        ("u", flag("underline")),
+        ("em", flag("italic")),
+        ("strong", flag("bold")),
+    ];
+    if let Some(href) = href {
+        out.push_str("<a href=\"");
+        escape_into(out, href);
+        out.push_str("\">");
+    }
+    for (tag, on) in wrappers.iter().rev() {
+        if *on {
+            let _ = write!(out, "<{tag}>");
+        }
+    }
+    escape_into(out, text);
+    for (tag, on) in wrappers.iter() {
+        if *on {
+            let _ = write!(out, "</{tag}>");
+        }
+    }
+    if href.is_some() {
+        out.push_str("</a>");
+    }
+}
+
+/// A link we drop still leaves its text; ammonia re-checks the scheme after URL parsing.
+fn allowed_href(href: &str) -> bool {
+    let Some((scheme, _)) = href.trim().split_once(':') else {
+        return false;
+    };
+    URL_SCHEMES.iter().any(|s| scheme.eq_ignore_ascii_case(s))
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! `spawn_app()` and the GraphQL client the tests share.
+
+use std::{path::PathBuf, sync::atomic::AtomicU32, time::Duration};
+
+use coach::{
+    config::{Config, Environment},
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub const OPERATOR_TOKEN: &str = "operator-secret-for-tests";
+pub const JWT_SECRET: &str = "jwt-secret-for-tests-only";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database when
+/// `TEST_DATABASE_URL` names a server.
+async fn fresh_database(dir: &std::path::Path) -> (Option<String>, Option<(String, String)>) {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        return (None, None);
+    };
+    let name = format!("test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(&base)
+        .await
+        .expect("TEST_DATABASE_URL must be reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("creating a test database");
+    let _ = dir;
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("TEST_DATABASE_URL must end with /database"),
+    };
+    (Some(url), Some((base, name)))
+}
+
+pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
+    Config {
+        listen_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir,
+        database_url,
+        redis_url: std::env::var("TEST_REDIS_URL").ok(),
+        public_base_url: "http://app.test".into(),
+        jwt_secret: Some(JWT_SECRET.into()),
+        operator_token: Some(OPERATOR_TOKEN.into()),
+        demo_password: "demo-password-for-tests".into(),
+        environment: Environment::Development,
+        token_ttl: Duration::from_secs(3600),
+        max_body_bytes: 2 * 1024 * 1024,
+        redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let (database_url, postgres) = fresh_database(data_dir.path()).await;
+    let mut config = test_config(data_dir.path().to_path_buf(), database_url);
+    customize(&mut config);
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
+    let address = format!("http://{}", app.local_addr());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        _data_dir: data_dir,
+        postgres,
+        shutdown: Some(shutdown),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        // Drop the test's PostgreSQL database from a thread of its own: Drop cannot await.
+        if let Some((base, name)) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&base).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A company created through the operator mutation, with its admin signed in.
+pub struct Company {
+    pub id: String,
+    pub admin: Person,
+}
+
+#[derive(Clone)]
+pub struct Person {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// An email no other test uses (emails are unique across companies).
+pub fn unique_email(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{prefix}-{n}-{}@example.test",
+        &Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+impl TestApp {
+    /// POSTs one GraphQL operation; returns the whole JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("a JSON response")
+    }
+
+    /// Runs an operation that must succeed; returns its `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self.gql(Some(token), query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors for {query}: {response}"
+        );
+        response["data"].clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id email role } } }",
+            json!({ "e": email, "p": password }),
+        )
+        .await
+    }
+
+    pub async fn login_token(&self, email: &str) -> String {
+        let response = self.login(email, PASSWORD).await;
+        response["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {email} failed: {response}"))
+            .to_owned()
+    }
+
+    pub async fn create_company(&self, name: &str) -> Company {
+        let email = unique_email("admin");
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&json!({
+                "query": "mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id } admin { id } } }",
+                "variables": { "input": {
+                    "name": name, "timeZone": "Europe/Berlin",
+                    "admin": { "name": "Admin", "email": email, "password": PASSWORD }
+                }}
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let payload = &response["data"]["createCompany"];
+        assert!(payload.is_object(), "createCompany failed: {response}");
+        let token = self.login_token(&email).await;
+        Company {
+            id: payload["company"]["id"].as_str().unwrap().to_owned(),
+            admin: Person {
+                id: payload["admin"]["id"].as_str().unwrap().to_owned(),
+                email,
+                token,
+            },
+        }
+    }
+
+    /// Creates a user with `role` through the admin and signs them in.
+    pub async fn create_user(&self, admin_token: &str, role: &str) -> Person {
+        let email = unique_email(&role.to_lowercase());
+        let data = self
+            .ok(
+                admin_token,
+                "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }",
+                json!({ "input": { "name": format!("{role} person"), "email": email, "password": PASSWORD, "role": role } }),
+            )
+            .await;
+        let token = self.login_token(&email).await;
+        Person {
+            id: data["createUser"]["id"].as_str().unwrap().to_owned(),
+            email,
+            token,
+        }
+    }
+
+    /// A team with one leader and the given members.
+    pub async fn create_team(
+        &self,
+        admin_token: &str,
+        leader: &Person,
+        members: &[&Person],
+    ) -> String {
+        let data = self
+            .ok(
+                admin_token,
+                "mutation($input: CreateTeamInput!) { createTeam(input: $input) { id } }",
+                json!({ "input": {
+                    "name": format!("Team {}", Uuid::new_v4().simple()),
+                    "leaderIds": [leader.id],
+                    "memberIds": members.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+                }}),
+            )
+            .await;
+        data["createTeam"]["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The `extensions.code` of the first error, or `None` when the response has no error.
+pub fn error_code(response: &Value) -> Option<String> {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
+}

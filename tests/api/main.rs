@@ -1,0 +1,10 @@
+//! Black-box API tests: each test starts a real server on port 0 with its own fresh database
+//! (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set) and speaks HTTP GraphQL.
+
+mod auth;
+mod helpers;
+mod http;
+mod ingest;
+mod org;
+mod schema;
+mod tenancy;
