@@ -18,6 +18,10 @@ pub struct Config {
     /// `None`: SQLite at `DATA_DIR/app.db`.
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
+    /// `None`: emails are written as `.eml` files under `DATA_DIR/outbox`.
+    pub smtp_url: Option<String>,
+    /// The `From` of every email.
+    pub mail_from: String,
     pub public_base_url: String,
     pub jwt_secret: Option<String>,
     pub operator_token: Option<String>,
@@ -52,6 +56,8 @@ impl Config {
             data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into())),
             database_url: var("DATABASE_URL"),
             redis_url: var("REDIS_URL"),
+            smtp_url: var("SMTP_URL"),
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Coach <no-reply@coach.localhost>".into()),
             public_base_url: var("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| format!("http://{listen}"))
                 .trim_end_matches('/')

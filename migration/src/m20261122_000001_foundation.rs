@@ -2,48 +2,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::common::{fk, flag, id, index, text, timestamp, uuid};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .uuid()
-        .not_null()
-        .primary_key()
-        .to_owned()
-}
-
-fn uuid(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).uuid().not_null().to_owned()
-}
-
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().to_owned()
-}
-
-fn flag(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().to_owned()
-}
-
-fn timestamp(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn fk(
-    from_table: impl IntoIden,
-    from_col: impl IntoIden,
-    to_table: impl IntoIden,
-    to_col: impl IntoIden,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from_table, from_col)
-        .to(to_table, to_col)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 /// A record ingested from an outside system: tenant-scoped, idempotent by `external_id`.
 fn ingested(table: Tbl) -> TableCreateStatement {
@@ -322,26 +284,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    table: Tbl,
-    cols: &[Col],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut name = format!("idx_{}", table.to_string());
-    let mut statement = Index::create();
-    statement.table(table);
-    for col in cols {
-        name.push('_');
-        name.push_str(&col.to_string());
-        statement.col(*col);
-    }
-    if unique {
-        statement.unique();
-    }
-    manager.create_index(statement.name(name).to_owned()).await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

@@ -215,6 +215,7 @@ impl SharedNote {
         if since.len() > MAX_UPDATE_BYTES {
             return Err(NoteError::TooLarge);
         }
+        wire::check_state_vector(since).map_err(|_| NoteError::Malformed)?;
         // Decoding only reads our document, so a panic here cannot leave it half-changed.
         guarded(NoteError::Malformed, || {
             let sv = StateVector::decode_v1(since).map_err(|_| NoteError::Malformed)?;

@@ -606,3 +606,11 @@ fn note_offsets_are_utf16_in_stored_state() {
             .all(|(name, _)| name == ROOT)
     );
 }
+
+#[test]
+fn note_can_cross_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SharedNote>();
+    assert_send_sync::<NoteError>();
+    assert_send_sync::<AppliedUpdate>();
+}

@@ -71,6 +71,20 @@ pub(super) fn check_update(bytes: &[u8], root: &str) -> Result<(), ScanError> {
     Ok(())
 }
 
+/// Checks that `bytes` is exactly one v1 state vector: a count, then (client, clock) pairs.
+/// yrs would `debug_assert!` on client ids past 2^53 rather than return an error.
+pub(super) fn check_state_vector(bytes: &[u8]) -> Result<(), ScanError> {
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let clients = r.var_u32()?;
+    for _ in 0..clients {
+        r.id()?;
+    }
+    if r.pos != r.buf.len() {
+        return Err(ScanError::Malformed);
+    }
+    Ok(())
+}
+
 /// Walks one block and returns the clock length yrs will give it (UTF-16 units for strings).
 fn check_block(r: &mut Reader<'_>, root: &str) -> Result<u32, ScanError> {
     // yrs matches the whole info byte for GC/skip and masks with 0b1111 for item content.

@@ -51,6 +51,8 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         data_dir,
         database_url,
         redis_url: std::env::var("TEST_REDIS_URL").ok(),
+        smtp_url: None,
+        mail_from: "Coach <no-reply@app.test>".into(),
         public_base_url: "http://app.test".into(),
         jwt_secret: Some(JWT_SECRET.into()),
         operator_token: Some(OPERATOR_TOKEN.into()),
