@@ -57,7 +57,8 @@ impl Config {
             database_url: var("DATABASE_URL"),
             redis_url: var("REDIS_URL"),
             smtp_url: var("SMTP_URL"),
-            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Coach <no-reply@coach.localhost>".into()),
+            mail_from: var("MAIL_FROM")
+                .unwrap_or_else(|| "Coach <no-reply@coach.localhost>".into()),
             public_base_url: var("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| format!("http://{listen}"))
                 .trim_end_matches('/')

@@ -1,6 +1,6 @@
 //! Building and running one API node. Tests start it on port 0 exactly as `serve` does.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -9,6 +9,7 @@ use crate::{
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
     db,
+    email::OutboxWorker,
     graphql::build_schema,
     http::{HttpState, router},
     state::AppState,
@@ -17,6 +18,7 @@ use crate::{
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    outbox: OutboxWorker,
 }
 
 impl Application {
@@ -39,6 +41,8 @@ impl Application {
             Some(connection) => LoginLimiter::redis(connection.clone(), &config.redis_prefix),
             None => LoginLimiter::in_process(),
         };
+        // Checks SMTP_URL and MAIL_FROM now, so a bad value stops the node at startup.
+        let outbox = OutboxWorker::new(db.clone(), &config)?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
@@ -49,7 +53,11 @@ impl Application {
             login_limiter,
             redis,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            outbox,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -62,23 +70,42 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves and runs the outbox worker until `shutdown` resolves, then drains in-flight
+    /// requests and lets the worker finish the email it is sending.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // One shutdown for both: the worker stops when it fires, or when serving ends for any
+        // other reason (the sender is dropped), so it never outlives the server.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut worker = self.outbox.spawn(async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
         let schema = build_schema(self.state.clone());
         let app = router(HttpState {
             app: self.state,
             schema,
         });
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        // An email cut off here is not lost: its lease expires and a worker sends it again.
+        if tokio::time::timeout(Duration::from_secs(10), &mut worker)
+            .await
+            .is_err()
+        {
+            worker.abort();
+        }
+        served
     }
 }
 

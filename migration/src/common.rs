@@ -4,7 +4,11 @@
 use sea_orm_migration::prelude::*;
 
 pub fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).uuid().not_null().primary_key().to_owned()
+    ColumnDef::new(col)
+        .uuid()
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 
 pub fn uuid(col: impl IntoIden) -> ColumnDef {

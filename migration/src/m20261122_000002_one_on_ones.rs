@@ -24,13 +24,34 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Col::Cadence).string_len(16).not_null())
                     .col(timestamp(Col::CreatedAt))
                     .col(timestamp(Col::UpdatedAt))
-                    .foreign_key(&mut fk(Tbl::OneOnOneSeries, Col::CompanyId, Tbl::Companies, Col::Id))
-                    .foreign_key(&mut fk(Tbl::OneOnOneSeries, Col::LeaderId, Tbl::Users, Col::Id))
-                    .foreign_key(&mut fk(Tbl::OneOnOneSeries, Col::MemberId, Tbl::Users, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOneSeries,
+                        Col::CompanyId,
+                        Tbl::Companies,
+                        Col::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOneSeries,
+                        Col::LeaderId,
+                        Tbl::Users,
+                        Col::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOneSeries,
+                        Col::MemberId,
+                        Tbl::Users,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, Tbl::OneOnOneSeries, &[Col::LeaderId, Col::MemberId], true).await?;
+        index(
+            manager,
+            Tbl::OneOnOneSeries,
+            &[Col::LeaderId, Col::MemberId],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -49,17 +70,45 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Col::LastSeq).big_integer().not_null())
                     .col(timestamp(Col::CreatedAt))
                     .col(timestamp(Col::UpdatedAt))
-                    .foreign_key(&mut fk(Tbl::OneOnOnes, Col::CompanyId, Tbl::Companies, Col::Id))
-                    .foreign_key(&mut fk(Tbl::OneOnOnes, Col::SeriesId, Tbl::OneOnOneSeries, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOnes,
+                        Col::CompanyId,
+                        Tbl::Companies,
+                        Col::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOnes,
+                        Col::SeriesId,
+                        Tbl::OneOnOneSeries,
+                        Col::Id,
+                    ))
                     .foreign_key(&mut fk(Tbl::OneOnOnes, Col::LeaderId, Tbl::Users, Col::Id))
                     .foreign_key(&mut fk(Tbl::OneOnOnes, Col::MemberId, Tbl::Users, Col::Id))
                     .to_owned(),
             )
             .await?;
         // The visibility rule filters by company and participant; these keep it an index scan.
-        index(manager, Tbl::OneOnOnes, &[Col::CompanyId, Col::LeaderId, Col::Id], false).await?;
-        index(manager, Tbl::OneOnOnes, &[Col::CompanyId, Col::MemberId, Col::Id], false).await?;
-        index(manager, Tbl::OneOnOnes, &[Col::SeriesId, Col::CreatedAt], false).await?;
+        index(
+            manager,
+            Tbl::OneOnOnes,
+            &[Col::CompanyId, Col::LeaderId, Col::Id],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            Tbl::OneOnOnes,
+            &[Col::CompanyId, Col::MemberId, Col::Id],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            Tbl::OneOnOnes,
+            &[Col::SeriesId, Col::CreatedAt],
+            false,
+        )
+        .await?;
 
         for table in [Tbl::SharedNotes, Tbl::PersonalNotes] {
             let mut create = Table::create();
@@ -101,11 +150,22 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(Col::AttachmentId))
                     .col(timestamp(Col::CreatedAt))
                     .col(timestamp(Col::UpdatedAt))
-                    .foreign_key(&mut fk(Tbl::DiscussionItems, Col::OneOnOneId, Tbl::OneOnOnes, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::DiscussionItems,
+                        Col::OneOnOneId,
+                        Tbl::OneOnOnes,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, Tbl::DiscussionItems, &[Col::OneOnOneId, Col::Id], false).await?;
+        index(
+            manager,
+            Tbl::DiscussionItems,
+            &[Col::OneOnOneId, Col::Id],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -117,7 +177,12 @@ impl MigrationTrait for Migration {
                     .col(uuid(Col::AuthorId))
                     .col(long_text(Col::Text))
                     .col(timestamp(Col::CreatedAt))
-                    .foreign_key(&mut fk(Tbl::Kudos, Col::OneOnOneId, Tbl::OneOnOnes, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::Kudos,
+                        Col::OneOnOneId,
+                        Tbl::OneOnOnes,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -139,12 +204,28 @@ impl MigrationTrait for Migration {
                     .col(uuid(Col::CreatedBy))
                     .col(timestamp(Col::CreatedAt))
                     .col(timestamp(Col::UpdatedAt))
-                    .foreign_key(&mut fk(Tbl::ActionItems, Col::OneOnOneId, Tbl::OneOnOnes, Col::Id))
-                    .foreign_key(&mut fk(Tbl::ActionItems, Col::SeriesId, Tbl::OneOnOneSeries, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::ActionItems,
+                        Col::OneOnOneId,
+                        Tbl::OneOnOnes,
+                        Col::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Tbl::ActionItems,
+                        Col::SeriesId,
+                        Tbl::OneOnOneSeries,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, Tbl::ActionItems, &[Col::SeriesId, Col::Done], false).await?;
+        index(
+            manager,
+            Tbl::ActionItems,
+            &[Col::SeriesId, Col::Done],
+            false,
+        )
+        .await?;
         index(manager, Tbl::ActionItems, &[Col::OneOnOneId], false).await?;
 
         manager
@@ -159,11 +240,22 @@ impl MigrationTrait for Migration {
                     .col(uuid(Col::RecordId))
                     .col(uuid_null(Col::UsedInOneOnOneId))
                     .col(timestamp(Col::CreatedAt))
-                    .foreign_key(&mut fk(Tbl::SavedForDiscussion, Col::CompanyId, Tbl::Companies, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::SavedForDiscussion,
+                        Col::CompanyId,
+                        Tbl::Companies,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
-        index(manager, Tbl::SavedForDiscussion, &[Col::SavedBy, Col::RecordId], true).await?;
+        index(
+            manager,
+            Tbl::SavedForDiscussion,
+            &[Col::SavedBy, Col::RecordId],
+            true,
+        )
+        .await?;
         index(manager, Tbl::SavedForDiscussion, &[Col::SubjectId], false).await?;
 
         manager
@@ -177,7 +269,12 @@ impl MigrationTrait for Migration {
                     .col(long_text(Col::Payload))
                     .col(timestamp(Col::CreatedAt))
                     .primary_key(Index::create().col(Col::OneOnOneId).col(Col::Seq))
-                    .foreign_key(&mut fk(Tbl::OneOnOneEvents, Col::OneOnOneId, Tbl::OneOnOnes, Col::Id))
+                    .foreign_key(&mut fk(
+                        Tbl::OneOnOneEvents,
+                        Col::OneOnOneId,
+                        Tbl::OneOnOnes,
+                        Col::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -203,7 +300,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, Tbl::EmailOutbox, &[Col::Status, Col::NextAttemptAt], false).await?;
+        index(
+            manager,
+            Tbl::EmailOutbox,
+            &[Col::Status, Col::NextAttemptAt],
+            false,
+        )
+        .await?;
         Ok(())
     }
 
@@ -220,7 +323,9 @@ impl MigrationTrait for Migration {
             Tbl::OneOnOnes,
             Tbl::OneOnOneSeries,
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

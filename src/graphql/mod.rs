@@ -11,6 +11,10 @@ use crate::{
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
+    one_on_ones::{
+        graphql::{OneOnOneMutation, OneOnOneQuery},
+        loaders::OneOnOneLoader,
+    },
     org::{
         graphql::{OrgMutation, OrgQuery},
         loaders::OrgLoader,
@@ -20,10 +24,10 @@ use crate::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, OrgQuery, IngestQuery);
+pub struct Query(AuthQuery, OrgQuery, IngestQuery, OneOnOneQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, IngestMutation);
+pub struct Mutation(AuthMutation, OrgMutation, IngestMutation, OneOnOneMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -60,6 +64,7 @@ pub struct RequestData {
     pub client_address: String,
     /// Batches related organization rows; one per request, so its cache never outlives it.
     pub org_loader: Arc<DataLoader<OrgLoader>>,
+    pub one_on_one_loader: Arc<DataLoader<OneOnOneLoader>>,
 }
 
 pub trait ContextExt {
@@ -68,6 +73,7 @@ pub trait ContextExt {
     /// The signed-in user; `UNAUTHENTICATED` without valid credentials.
     fn viewer(&self) -> AppResult<&Viewer>;
     fn org_loader(&self) -> &DataLoader<OrgLoader>;
+    fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader>;
 }
 
 impl ContextExt for Context<'_> {
@@ -88,6 +94,10 @@ impl ContextExt for Context<'_> {
 
     fn org_loader(&self) -> &DataLoader<OrgLoader> {
         &self.request().org_loader
+    }
+
+    fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader> {
+        &self.request().one_on_one_loader
     }
 }
 

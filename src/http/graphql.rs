@@ -5,7 +5,7 @@
 //! HTML form, which is what makes CSRF possible), batches are limited, and every refusal
 //! carries an `extensions.code` like any other error.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use async_graphql::{BatchRequest, BatchResponse, dataloader::DataLoader, http::GraphiQLSource};
 use axum::{
@@ -19,7 +19,8 @@ use serde_json::json;
 
 use super::HttpState;
 use crate::{
-    auth::service::authenticate, error::AppError, graphql::RequestData, org::loaders::OrgLoader,
+    auth::service::authenticate, error::AppError, graphql::RequestData,
+    one_on_ones::loaders::OneOnOneLoader, org::loaders::OrgLoader,
 };
 
 /// Most operations one batched request may carry.
@@ -109,16 +110,12 @@ pub async fn graphql_post(
         Ok(credentials) => credentials,
         Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
     };
-    let loader = DataLoader::new(
-        OrgLoader {
-            db: state.app.db.clone(),
-        },
-        tokio::spawn,
-    );
+    let db = state.app.db.clone();
     let batch = batch.data(RequestData {
         credentials,
         client_address: peer.ip().to_string(),
-        org_loader: std::sync::Arc::new(loader),
+        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
+        one_on_one_loader: Arc::new(DataLoader::new(OneOnOneLoader { db }, tokio::spawn)),
     });
     let mut response = state.schema.execute_batch(batch).await;
     default_error_codes(&mut response);

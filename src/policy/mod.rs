@@ -14,6 +14,9 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+mod one_on_ones;
+pub use one_on_ones::*;
+
 /// The authenticated person making a request.
 #[derive(Clone, Debug)]
 pub struct Viewer {

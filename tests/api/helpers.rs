@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The node's `DATA_DIR` (SQLite file, outbox `.eml` files).
+    pub data_dir: PathBuf,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -71,7 +73,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let (database_url, postgres) = fresh_database(data_dir.path()).await;
-    let mut config = test_config(data_dir.path().to_path_buf(), database_url);
+    let data_path = data_dir.path().to_path_buf();
+    let mut config = test_config(data_path.clone(), database_url);
     customize(&mut config);
     let app = Application::build(config)
         .await
@@ -84,6 +87,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        data_dir: data_path,
         _data_dir: data_dir,
         postgres,
         shutdown: Some(shutdown),
@@ -256,6 +260,31 @@ impl TestApp {
             )
             .await;
         data["createTeam"]["id"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// The emails delivered so far (the `.eml` files of the outbox), waiting up to five
+    /// seconds for at least `at_least` of them.
+    pub async fn delivered_emails(&self, at_least: usize) -> Vec<String> {
+        let dir = self.data_dir.join("outbox");
+        let mut emails = Vec::new();
+        for _ in 0..100 {
+            emails = std::fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if emails.len() >= at_least {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        emails
     }
 }
 

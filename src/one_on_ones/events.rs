@@ -1,0 +1,160 @@
+//! The per-session event log. Every change to a session appends its event in the same
+//! transaction, numbered by bumping the session's `last_seq`: the row update both assigns a
+//! strictly increasing `seq` and serializes concurrent writers of one session.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{one_on_one, one_on_one_event};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// An action item as an event carries it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionItemSnapshot {
+    pub id: Uuid,
+    pub text: String,
+    pub category_id: Option<Uuid>,
+    pub due_on: Option<NaiveDate>,
+    pub done: bool,
+    pub done_at: Option<DateTime<Utc>>,
+    pub one_on_one_id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
+pub enum Event {
+    SharedNoteEdited {
+        author_id: Uuid,
+        /// The Yjs v1 update as applied, base64.
+        update: String,
+        version: i64,
+        text: String,
+    },
+    ActionItemChanged {
+        action_item_id: Uuid,
+        /// `None` when the item was removed.
+        item: Option<ActionItemSnapshot>,
+    },
+    KudosChanged,
+    KudosCelebrated {
+        by: Uuid,
+    },
+    DiscussionItemsChanged,
+    AttachmentsChanged,
+    OneOnOneChanged {
+        title: String,
+        scheduled_at: Option<DateTime<Utc>>,
+        status: String,
+        private: bool,
+    },
+}
+
+impl Event {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::SharedNoteEdited { .. } => "SharedNoteEdited",
+            Self::ActionItemChanged { .. } => "ActionItemChanged",
+            Self::KudosChanged => "KudosChanged",
+            Self::KudosCelebrated { .. } => "KudosCelebrated",
+            Self::DiscussionItemsChanged => "DiscussionItemsChanged",
+            Self::AttachmentsChanged => "AttachmentsChanged",
+            Self::OneOnOneChanged { .. } => "OneOnOneChanged",
+        }
+    }
+
+    pub fn session_changed(session: &one_on_one::Model) -> Self {
+        Self::OneOnOneChanged {
+            title: session.title.clone(),
+            scheduled_at: session.scheduled_at,
+            status: match session.status {
+                one_on_one::Status::Draft => "DRAFT".into(),
+                one_on_one::Status::Shared => "SHARED".into(),
+            },
+            private: session.private,
+        }
+    }
+}
+
+/// A logged event with its place in the session's sequence.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub one_on_one_id: Uuid,
+    pub seq: i64,
+    pub event: Event,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Appends `event` to the session's log inside the caller's transaction; returns its `seq`.
+pub async fn append<C: ConnectionTrait>(
+    txn: &C,
+    session: &one_on_one::Model,
+    event: Event,
+) -> AppResult<LoggedEvent> {
+    let now = Utc::now();
+    one_on_one::Entity::update_many()
+        .col_expr(
+            one_on_one::Column::LastSeq,
+            Expr::col(one_on_one::Column::LastSeq).add(1),
+        )
+        .col_expr(one_on_one::Column::UpdatedAt, Expr::value(now))
+        .filter(one_on_one::Column::Id.eq(session.id))
+        .exec(txn)
+        .await?;
+    let seq: i64 = one_on_one::Entity::find_by_id(session.id)
+        .select_only()
+        .column(one_on_one::Column::LastSeq)
+        .into_tuple()
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    one_on_one_event::ActiveModel {
+        one_on_one_id: Set(session.id),
+        seq: Set(seq),
+        company_id: Set(session.company_id),
+        kind: Set(event.kind().to_owned()),
+        payload: Set(serde_json::to_string(&event).map_err(AppError::internal)?),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    Ok(LoggedEvent {
+        one_on_one_id: session.id,
+        seq,
+        event,
+        created_at: now,
+    })
+}
+
+/// Events of a session after `after_seq`, oldest first, at most `limit`.
+pub async fn read_after<C: ConnectionTrait>(
+    db: &C,
+    one_on_one_id: Uuid,
+    after_seq: i64,
+    limit: u64,
+) -> AppResult<Vec<LoggedEvent>> {
+    one_on_one_event::Entity::find()
+        .filter(one_on_one_event::Column::OneOnOneId.eq(one_on_one_id))
+        .filter(one_on_one_event::Column::Seq.gt(after_seq))
+        .order_by_asc(one_on_one_event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(LoggedEvent {
+                one_on_one_id: row.one_on_one_id,
+                seq: row.seq,
+                event: serde_json::from_str(&row.payload).map_err(AppError::internal)?,
+                created_at: row.created_at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,204 @@
+//! Batched loads of what a page of sessions shows, so N sessions cost one query per relation:
+//! shared notes, kudos, discussion items, action items of their series, and the records
+//! discussion items point at. Only called for sessions the viewer was allowed to see.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{
+    action_item, coaching_category, discussion_item, feedback_record, kudo, lesson, metric,
+    qa_review, shared_note,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+pub struct OneOnOneLoader {
+    pub db: DatabaseConnection,
+}
+
+macro_rules! keyed_by {
+    ($(#[$doc:meta])* $key:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+    };
+}
+
+keyed_by!(
+    /// Shared notes of a session.
+    SharedNotesOf
+);
+keyed_by!(
+    /// Kudos of a session.
+    KudosOf
+);
+keyed_by!(
+    /// Discussion items of a session.
+    DiscussionItemsOf
+);
+keyed_by!(
+    /// Action items of a series (each session picks the ones it shows).
+    ActionItemsOfSeries
+);
+keyed_by!(MetricById);
+keyed_by!(FeedbackById);
+keyed_by!(QaReviewById);
+keyed_by!(LessonById);
+keyed_by!(CategoryById);
+
+type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
+
+/// Rows of `E` whose `column` is one of `ids`, grouped by that column.
+async fn grouped<E, K>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    ids: Vec<Uuid>,
+    order: E::Column,
+    key: impl Fn(&E::Model) -> K,
+) -> LoadResult<K, Vec<E::Model>>
+where
+    E: EntityTrait,
+    K: std::hash::Hash + Eq,
+{
+    let rows = E::find()
+        .filter(column.is_in(ids))
+        .order_by_asc(order)
+        .all(db)
+        .await
+        .map_err(AppError::from)?;
+    let mut out: HashMap<K, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    Ok(out)
+}
+
+/// Rows of `E` by primary key.
+async fn by_id<E, K>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    ids: Vec<Uuid>,
+    key: impl Fn(&E::Model) -> K,
+) -> LoadResult<K, E::Model>
+where
+    E: EntityTrait,
+    K: std::hash::Hash + Eq,
+{
+    Ok(E::find()
+        .filter(column.is_in(ids))
+        .all(db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|row| (key(&row), row))
+        .collect())
+}
+
+impl Loader<SharedNotesOf> for OneOnOneLoader {
+    type Value = Vec<shared_note::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[SharedNotesOf]) -> LoadResult<SharedNotesOf, Self::Value> {
+        use shared_note::Column as C;
+        let ids = keys.iter().map(|k| k.0).collect();
+        grouped::<shared_note::Entity, _>(&self.db, C::OneOnOneId, ids, C::AuthorId, |n| {
+            SharedNotesOf(n.one_on_one_id)
+        })
+        .await
+    }
+}
+
+impl Loader<KudosOf> for OneOnOneLoader {
+    type Value = Vec<kudo::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[KudosOf]) -> LoadResult<KudosOf, Self::Value> {
+        use kudo::Column as C;
+        let ids = keys.iter().map(|k| k.0).collect();
+        grouped::<kudo::Entity, _>(&self.db, C::OneOnOneId, ids, C::Id, |k| {
+            KudosOf(k.one_on_one_id)
+        })
+        .await
+    }
+}
+
+impl Loader<DiscussionItemsOf> for OneOnOneLoader {
+    type Value = Vec<discussion_item::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[DiscussionItemsOf]) -> LoadResult<DiscussionItemsOf, Self::Value> {
+        use discussion_item::Column as C;
+        let ids = keys.iter().map(|k| k.0).collect();
+        grouped::<discussion_item::Entity, _>(&self.db, C::OneOnOneId, ids, C::Id, |d| {
+            DiscussionItemsOf(d.one_on_one_id)
+        })
+        .await
+    }
+}
+
+impl Loader<ActionItemsOfSeries> for OneOnOneLoader {
+    type Value = Vec<action_item::Model>;
+    type Error = async_graphql::Error;
+    async fn load(
+        &self,
+        keys: &[ActionItemsOfSeries],
+    ) -> LoadResult<ActionItemsOfSeries, Self::Value> {
+        use action_item::Column as C;
+        let ids = keys.iter().map(|k| k.0).collect();
+        grouped::<action_item::Entity, _>(&self.db, C::SeriesId, ids, C::Id, |a| {
+            ActionItemsOfSeries(a.series_id)
+        })
+        .await
+    }
+}
+
+impl Loader<MetricById> for OneOnOneLoader {
+    type Value = metric::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[MetricById]) -> LoadResult<MetricById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<metric::Entity, _>(&self.db, metric::Column::Id, ids, |m| MetricById(m.id)).await
+    }
+}
+
+impl Loader<FeedbackById> for OneOnOneLoader {
+    type Value = feedback_record::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[FeedbackById]) -> LoadResult<FeedbackById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<feedback_record::Entity, _>(&self.db, feedback_record::Column::Id, ids, |r| {
+            FeedbackById(r.id)
+        })
+        .await
+    }
+}
+
+impl Loader<QaReviewById> for OneOnOneLoader {
+    type Value = qa_review::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[QaReviewById]) -> LoadResult<QaReviewById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<qa_review::Entity, _>(&self.db, qa_review::Column::Id, ids, |r| QaReviewById(r.id))
+            .await
+    }
+}
+
+impl Loader<LessonById> for OneOnOneLoader {
+    type Value = lesson::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[LessonById]) -> LoadResult<LessonById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<lesson::Entity, _>(&self.db, lesson::Column::Id, ids, |l| LessonById(l.id)).await
+    }
+}
+
+impl Loader<CategoryById> for OneOnOneLoader {
+    type Value = coaching_category::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[CategoryById]) -> LoadResult<CategoryById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<coaching_category::Entity, _>(&self.db, coaching_category::Column::Id, ids, |c| {
+            CategoryById(c.id)
+        })
+        .await
+    }
+}

@@ -1,0 +1,96 @@
+//! SPEC §5 for 1:1 sessions: who sees a session, who may do what to it, and the order in
+//! which refusals are answered (feature off → permissions off → not visible → not allowed).
+
+use entity::{company, one_on_one, user::Role};
+use sea_orm::{ColumnTrait, Condition};
+
+use super::{Viewer, allow, led_members_query, tenant};
+use crate::error::{AppError, AppResult};
+
+/// The first two answers of SPEC §5's order, before anything about a session is looked at:
+/// 1:1s switched off for the company, then 1:1 permissions off for a non-admin.
+pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResult<()> {
+    if !company.one_on_ones_enabled {
+        return Err(AppError::FeatureDisabled);
+    }
+    if !company.one_on_one_permissions_enabled && !viewer.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
+/// The sessions `viewer` may see, as a condition on `one_on_ones` (the table of SPEC §5):
+///
+/// | viewer | draft | shared, default on | shared, default off | private (shared) |
+/// |--------|-------|--------------------|---------------------|------------------|
+/// | L      | ✓     | ✓                  | ✓                   | ✓                |
+/// | M      | –     | ✓                  | ✓                   | ✓                |
+/// | LoM    | –     | ✓                  | ✓                   | –                |
+/// | LnotM  | –     | –                  | ✓                   | –                |
+/// | ADM    | –     | ✓                  | ✓                   | –                |
+/// | OM, X  | –     | –                  | –                   | –                |
+pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition {
+    use one_on_one::{Column, Status};
+    let shared = Column::Status.eq(Status::Shared);
+    let as_participant = Condition::any()
+        .add(Column::LeaderId.eq(viewer.user_id))
+        .add(
+            Condition::all()
+                .add(Column::MemberId.eq(viewer.user_id))
+                .add(shared.clone()),
+        );
+    let open_to_others = Condition::all().add(shared).add(Column::Private.eq(false));
+    let as_other = match viewer.role {
+        Role::Admin => Some(open_to_others),
+        Role::TeamLeader if company.private_one_on_ones_by_default => Some(
+            open_to_others.add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
+        ),
+        Role::TeamLeader => Some(open_to_others),
+        Role::TeamMember => None,
+    };
+    let mut visible = Condition::any().add(as_participant);
+    if let Some(as_other) = as_other {
+        visible = visible.add(as_other);
+    }
+    tenant(viewer, Column::CompanyId).add(visible)
+}
+
+/// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OneOnOneAction {
+    /// Title, schedule, private flag, share, resend recap, delete draft, kudos.
+    Lead,
+    /// Their own shared and personal notes.
+    WriteOwnNotes,
+    /// Discussion items and action items: add, edit, toggle, remove.
+    EditItems,
+    UploadAttachment,
+    RemoveOwnAttachment,
+    RemoveAnyAttachment,
+}
+
+pub fn require_one_on_one_action(
+    viewer: &Viewer,
+    session: &one_on_one::Model,
+    action: OneOnOneAction,
+) -> AppResult<()> {
+    let is_leader = session.leader_id == viewer.user_id;
+    let is_member = session.member_id == viewer.user_id;
+    allow(match action {
+        OneOnOneAction::Lead | OneOnOneAction::RemoveAnyAttachment => is_leader,
+        OneOnOneAction::WriteOwnNotes
+        | OneOnOneAction::EditItems
+        | OneOnOneAction::UploadAttachment
+        | OneOnOneAction::RemoveOwnAttachment => is_leader || is_member,
+    })
+}
+
+/// Personal notes are their author's alone, on every path.
+pub fn may_read_personal_note(viewer: &Viewer, author_id: uuid::Uuid) -> bool {
+    viewer.user_id == author_id
+}
+
+/// Who may open a 1:1 with a member: a Team Leader, for a Team Member of the company.
+pub fn require_one_on_one_creator(viewer: &Viewer) -> AppResult<()> {
+    allow(viewer.is_team_leader())
+}
