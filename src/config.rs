@@ -30,6 +30,8 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Largest GraphQL request body accepted over HTTP.
     pub max_body_bytes: usize,
+    /// How long a WebSocket client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
     pub redis_prefix: String,
 }
@@ -69,6 +71,7 @@ impl Config {
             environment,
             token_ttl: Duration::from_secs(token_ttl_minutes * 60),
             max_body_bytes: 2 * 1024 * 1024,
+            ws_init_timeout: Duration::from_secs(10),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "coach".into()),
         })
     }

@@ -6,6 +6,10 @@
 //! - `auth`      — passwords, signed tokens, login limits, the `viewer`/`login` fields.
 //! - `org`       — companies, settings, users, teams, coaching categories.
 //! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
+//! - `one_on_ones` — 1:1 sessions, notes, items, the per-session event log, their emails.
+//! - `notes`     — the shared-note document model (Yjs via yrs): merge, diff, render.
+//! - `email`     — the transactional outbox and its delivery worker.
+//! - `realtime`  — live delivery: the event bus (Redis fan-out) and graphql-transport-ws.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
 //! - `graphql`   — the merged schema, request context and Relay pagination.
 //! - `http`      — routes, middleware, the GraphQL endpoint, health checks.
@@ -28,6 +32,7 @@ pub mod notes;
 pub mod one_on_ones;
 pub mod org;
 pub mod policy;
+pub mod realtime;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -12,6 +12,7 @@ use crate::{
     email::OutboxWorker,
     graphql::build_schema,
     http::{HttpState, router},
+    realtime::bus::EventBus,
     state::AppState,
 };
 
@@ -19,6 +20,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     outbox: OutboxWorker,
+    /// Stops the node's background tasks; dropping it (an application never run) does too.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -28,15 +31,27 @@ impl Application {
         db::migrate(&db).await?;
         let tokens = TokenKeys::load(config.jwt_secret.as_deref(), &db).await?;
         let redis = match &config.redis_url {
-            Some(url) => Some(
-                redis::Client::open(url.as_str())
-                    .context("REDIS_URL is not a Redis URL")?
+            Some(url) => {
+                let client =
+                    redis::Client::open(url.as_str()).context("REDIS_URL is not a Redis URL")?;
+                let connection = client
                     .get_connection_manager()
                     .await
-                    .context("connecting to Redis")?,
-            ),
+                    .context("connecting to Redis")?;
+                Some((client, connection))
+            }
             None => None,
         };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let bus = EventBus::start(
+            db.clone(),
+            redis.as_ref().map(|(client, connection)| {
+                let channel = format!("{}:events", config.redis_prefix);
+                (client.clone(), connection.clone(), channel)
+            }),
+            stopped.clone(),
+        );
+        let redis = redis.map(|(_, connection)| connection);
         let login_limiter = match &redis {
             Some(connection) => LoginLimiter::redis(connection.clone(), &config.redis_prefix),
             None => LoginLimiter::in_process(),
@@ -52,11 +67,14 @@ impl Application {
             tokens: Arc::new(tokens),
             login_limiter,
             redis,
+            bus,
+            shutdown: stopped,
         };
         Ok(Self {
             listener,
             state,
             outbox,
+            stop,
         })
     }
 
@@ -76,9 +94,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        // One shutdown for both: the worker stops when it fires, or when serving ends for any
-        // other reason (the sender is dropped), so it never outlives the server.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        // One shutdown for everything: the worker, the event bus and open WebSockets stop
+        // when it fires, or when serving ends for any other reason (the sender is dropped), so
+        // nothing outlives the server.
+        let stop = self.stop;
+        let stopped = self.state.shutdown.clone();
         let mut worker = self.outbox.spawn(async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|stop| *stop).await;

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
+    realtime::bus::EventBus,
 };
 
 #[derive(Clone)]
@@ -17,4 +18,13 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: LoginLimiter,
     pub redis: Option<ConnectionManager>,
+    pub bus: EventBus,
+    /// Flips to `true` when the node shuts down; long-lived work (WebSocket connections,
+    /// workers) watches it.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Resolves once `shutdown` flips to `true` (or its sender is gone).
+pub async fn stopped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }

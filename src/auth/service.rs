@@ -165,12 +165,11 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
     let session = auth_session::Entity::find_by_id(claims.jti)
         .one(&state.db)
         .await?;
-    let live = session.is_some_and(|s| {
-        s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > Utc::now()
-    });
-    if !live {
+    let Some(session) = session
+        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > Utc::now())
+    else {
         return Ok(Credentials::Invalid);
-    }
+    };
     let user = user::Entity::find_by_id(claims.sub).one(&state.db).await?;
     Ok(match user {
         Some(user) if user.active && user.company_id == claims.cid => Credentials::User(Viewer {
@@ -178,6 +177,7 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
             company_id: user.company_id,
             role: user.role,
             session_id: claims.jti,
+            token_expires_at: session.expires_at,
         }),
         _ => Credentials::Invalid,
     })
@@ -185,4 +185,20 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the token a long-lived stream was opened with still stands: not revoked, not
+/// expired, its user active. Streams re-check it as they re-check access.
+pub async fn session_still_valid(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
+    let session = auth_session::Entity::find_by_id(viewer.session_id)
+        .one(&state.db)
+        .await?;
+    let live = session.is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now());
+    if !live {
+        return Ok(false);
+    }
+    Ok(user::Entity::find_by_id(viewer.user_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|u| u.active && u.role == viewer.role))
 }

@@ -5,7 +5,7 @@ pub mod connection;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, dataloader::DataLoader};
+use async_graphql::{Context, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
@@ -20,6 +20,7 @@ use crate::{
         loaders::OrgLoader,
     },
     policy::Viewer,
+    realtime::subscription::RealtimeSubscription,
     state::AppState,
 };
 
@@ -29,7 +30,7 @@ pub struct Query(AuthQuery, OrgQuery, IngestQuery, OneOnOneQuery);
 #[derive(MergedObject, Default)]
 pub struct Mutation(AuthMutation, OrgMutation, IngestMutation, OneOnOneMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, RealtimeSubscription>;
 
 /// Limits that keep one request from exhausting the server (SPEC §8).
 pub const MAX_DEPTH: usize = 16;
@@ -37,8 +38,8 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 
 /// The schema without state: enough to print the SDL.
-pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, RealtimeSubscription> {
+    Schema::build(Query::default(), Mutation::default(), RealtimeSubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
@@ -104,4 +105,32 @@ impl ContextExt for Context<'_> {
 /// Every id the API hands out is a UUID; anything else cannot name a record.
 pub fn parse_id(field: &str, id: &ID) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid id"))
+}
+
+/// Errors async-graphql raises itself (syntax, validation, wrong argument types, limits) have
+/// no code; they are all the client's input.
+pub fn default_error_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+}
+
+/// The loaders of one request (or one subscription), so their caches never outlive it.
+pub fn request_data(
+    db: &sea_orm::DatabaseConnection,
+    credentials: Credentials,
+    client_address: String,
+) -> RequestData {
+    RequestData {
+        credentials,
+        client_address,
+        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
+        one_on_one_loader: Arc::new(DataLoader::new(
+            OneOnOneLoader { db: db.clone() },
+            tokio::spawn,
+        )),
+    }
 }

@@ -5,9 +5,9 @@
 //! HTML form, which is what makes CSRF possible), batches are limited, and every refusal
 //! carries an `extensions.code` like any other error.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
-use async_graphql::{BatchRequest, BatchResponse, dataloader::DataLoader, http::GraphiQLSource};
+use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
 use axum::{
     Json,
     body::Body,
@@ -19,8 +19,9 @@ use serde_json::json;
 
 use super::HttpState;
 use crate::{
-    auth::service::authenticate, error::AppError, graphql::RequestData,
-    one_on_ones::loaders::OneOnOneLoader, org::loaders::OrgLoader,
+    auth::service::authenticate,
+    error::AppError,
+    graphql::{default_error_codes, request_data},
 };
 
 /// Most operations one batched request may carry.
@@ -110,31 +111,15 @@ pub async fn graphql_post(
         Ok(credentials) => credentials,
         Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
     };
-    let db = state.app.db.clone();
-    let batch = batch.data(RequestData {
+    let batch = batch.data(request_data(
+        &state.app.db,
         credentials,
-        client_address: peer.ip().to_string(),
-        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
-        one_on_one_loader: Arc::new(DataLoader::new(OneOnOneLoader { db }, tokio::spawn)),
-    });
+        peer.ip().to_string(),
+    ));
     let mut response = state.schema.execute_batch(batch).await;
-    default_error_codes(&mut response);
-    Json(response).into_response()
-}
-
-/// Errors async-graphql raises itself (syntax, validation, wrong argument types, limits) have
-/// no code; they are all the client's input.
-fn default_error_codes(response: &mut BatchResponse) {
-    let responses: Vec<&mut async_graphql::Response> = match response {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
-    };
-    for r in responses {
-        for error in &mut r.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", "BAD_USER_INPUT");
-            }
-        }
+    match &mut response {
+        BatchResponse::Single(r) => default_error_codes(r),
+        BatchResponse::Batch(rs) => rs.iter_mut().for_each(default_error_codes),
     }
+    Json(response).into_response()
 }

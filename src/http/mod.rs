@@ -35,6 +35,7 @@ pub fn router(state: HttpState) -> Router {
             "/graphql",
             get(graphql::graphiql).post(graphql::graphql_post),
         )
+        .route("/graphql/ws", get(crate::realtime::ws::upgrade))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

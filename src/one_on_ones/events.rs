@@ -5,13 +5,18 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{one_on_one, one_on_one_event};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    realtime::bus::{BusMessage, EventBus},
+    state::AppState,
+};
 
 /// An action item as an event carries it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -84,7 +89,8 @@ impl Event {
 }
 
 /// A logged event with its place in the session's sequence.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoggedEvent {
     pub one_on_one_id: Uuid,
     pub seq: i64,
@@ -92,8 +98,46 @@ pub struct LoggedEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// A transaction that may append session events; committing it publishes them on the bus, so
+/// subscribers hear of an event only once it is durable.
+pub struct SessionTxn<'a> {
+    txn: DatabaseTransaction,
+    bus: &'a EventBus,
+    appended: Vec<LoggedEvent>,
+}
+
+impl<'a> SessionTxn<'a> {
+    pub async fn begin(state: &'a AppState) -> AppResult<Self> {
+        Ok(Self {
+            txn: state.db.begin().await?,
+            bus: &state.bus,
+            appended: Vec::new(),
+        })
+    }
+
+    /// The transaction, for the change itself.
+    pub fn db(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Appends `event` to the session's log; returns its `seq`.
+    pub async fn append(&mut self, session: &one_on_one::Model, event: Event) -> AppResult<i64> {
+        let logged = append(&self.txn, session, event).await?;
+        let seq = logged.seq;
+        self.appended.push(logged);
+        Ok(seq)
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        self.txn.commit().await?;
+        self.bus
+            .publish(self.appended.into_iter().map(BusMessage::Event).collect());
+        Ok(())
+    }
+}
+
 /// Appends `event` to the session's log inside the caller's transaction; returns its `seq`.
-pub async fn append<C: ConnectionTrait>(
+async fn append<C: ConnectionTrait>(
     txn: &C,
     session: &one_on_one::Model,
     event: Event,

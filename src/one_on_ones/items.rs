@@ -11,12 +11,12 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
 use super::{
-    events::{self, ActionItemSnapshot, Event},
+    events::{ActionItemSnapshot, Event, SessionTxn},
     service::{Authorized, authorize, gate},
 };
 use crate::{
@@ -143,12 +143,12 @@ pub async fn add_discussion_item(
         &input.coaching_text,
         validate::LONG_TEXT_MAX,
     )?;
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     let mut item = match input.source {
         DiscussionSource::Metric { metric_id } => {
             metric::Entity::find_by_id(metric_id)
                 .filter(metric::Column::CompanyId.eq(session.company_id))
-                .one(&txn)
+                .one(txn.db())
                 .await?
                 .ok_or_else(|| AppError::bad_input("metricId", "no such metric"))?;
             // The snapshot: the member's latest value of the metric when the item is added.
@@ -156,7 +156,7 @@ pub async fn add_discussion_item(
                 .filter(metric_value::Column::MetricId.eq(metric_id))
                 .filter(metric_value::Column::UserId.eq(session.member_id))
                 .order_by_desc(metric_value::Column::PeriodStart)
-                .one(&txn)
+                .one(txn.db())
                 .await?;
             let mut item = blank_item(&session, viewer, DiscussionKind::Metric);
             item.metric_id = Set(Some(metric_id));
@@ -167,7 +167,7 @@ pub async fn add_discussion_item(
         }
         DiscussionSource::Feedback { record_id } => {
             record_item(
-                &txn,
+                txn.db(),
                 viewer,
                 &session,
                 DiscussionKind::Feedback,
@@ -178,7 +178,7 @@ pub async fn add_discussion_item(
         }
         DiscussionSource::QaReview { record_id } => {
             record_item(
-                &txn,
+                txn.db(),
                 viewer,
                 &session,
                 DiscussionKind::QaReview,
@@ -190,7 +190,7 @@ pub async fn add_discussion_item(
         DiscussionSource::Lesson { lesson_id } => {
             lesson::Entity::find_by_id(lesson_id)
                 .filter(lesson::Column::CompanyId.eq(session.company_id))
-                .one(&txn)
+                .one(txn.db())
                 .await?
                 .ok_or_else(|| AppError::bad_input("lessonId", "no such lesson"))?;
             let mut item = blank_item(&session, viewer, DiscussionKind::Lesson);
@@ -198,7 +198,7 @@ pub async fn add_discussion_item(
             item
         }
         DiscussionSource::Saved { saved_id } => {
-            let saved = saved_for_session(&txn, &session)
+            let saved = saved_for_session(txn.db(), &session)
                 .await?
                 .into_iter()
                 .find(|s| s.id == saved_id)
@@ -206,7 +206,7 @@ pub async fn add_discussion_item(
                     AppError::bad_input("savedItemId", "nothing saved with this id for this 1:1")
                 })?;
             let item = record_item(
-                &txn,
+                txn.db(),
                 viewer,
                 &session,
                 saved.kind,
@@ -219,15 +219,15 @@ pub async fn add_discussion_item(
                 used_in_one_on_one_id: Set(Some(session.id)),
                 ..Default::default()
             }
-            .update(&txn)
+            .update(txn.db())
             .await?;
             item
         }
     };
     item.category_id = Set(category_id);
     item.coaching_text = Set(coaching_text);
-    let item = item.insert(&txn).await?;
-    events::append(&txn, &session, Event::DiscussionItemsChanged).await?;
+    let item = item.insert(txn.db()).await?;
+    txn.append(&session, Event::DiscussionItemsChanged).await?;
     txn.commit().await?;
     Ok(item)
 }
@@ -249,11 +249,11 @@ pub async fn remove_discussion_item(
         Some(OneOnOneAction::EditItems),
     )
     .await?;
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     discussion_item::Entity::delete_by_id(item.id)
-        .exec(&txn)
+        .exec(txn.db())
         .await?;
-    events::append(&txn, &session, Event::DiscussionItemsChanged).await?;
+    txn.append(&session, Event::DiscussionItemsChanged).await?;
     txn.commit().await?;
     Ok(item.id)
 }
@@ -349,7 +349,7 @@ pub async fn add_kudo(
     let Authorized { session, .. } =
         authorize(&state.db, viewer, one_on_one_id, Some(OneOnOneAction::Lead)).await?;
     let text = validate::required_text("text", text, ITEM_TEXT_MAX)?;
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     let kudo = kudo::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(session.company_id),
@@ -358,9 +358,9 @@ pub async fn add_kudo(
         text: Set(text),
         created_at: Set(Utc::now()),
     }
-    .insert(&txn)
+    .insert(txn.db())
     .await?;
-    events::append(&txn, &session, Event::KudosChanged).await?;
+    txn.append(&session, Event::KudosChanged).await?;
     txn.commit().await?;
     Ok(kudo)
 }
@@ -378,9 +378,9 @@ pub async fn remove_kudo(state: &AppState, viewer: &Viewer, kudo_id: Uuid) -> Ap
         Some(OneOnOneAction::Lead),
     )
     .await?;
-    let txn = state.db.begin().await?;
-    kudo::Entity::delete_by_id(kudo.id).exec(&txn).await?;
-    events::append(&txn, &session, Event::KudosChanged).await?;
+    let mut txn = SessionTxn::begin(state).await?;
+    kudo::Entity::delete_by_id(kudo.id).exec(txn.db()).await?;
+    txn.append(&session, Event::KudosChanged).await?;
     txn.commit().await?;
     Ok(kudo.id)
 }
@@ -393,13 +393,9 @@ pub async fn celebrate(
 ) -> AppResult<one_on_one::Model> {
     let Authorized { session, .. } =
         authorize(&state.db, viewer, one_on_one_id, Some(OneOnOneAction::Lead)).await?;
-    let txn = state.db.begin().await?;
-    events::append(
-        &txn,
-        &session,
-        Event::KudosCelebrated { by: viewer.user_id },
-    )
-    .await?;
+    let mut txn = SessionTxn::begin(state).await?;
+    txn.append(&session, Event::KudosCelebrated { by: viewer.user_id })
+        .await?;
     txn.commit().await?;
     Ok(session)
 }
@@ -460,7 +456,7 @@ pub async fn add_action_item(
     )?;
     let category_id = active_category(&state.db, viewer, fields.category_id.flatten()).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     let item = action_item::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(session.company_id),
@@ -475,9 +471,9 @@ pub async fn add_action_item(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn.db())
     .await?;
-    announce_action_item(&txn, &session, item.id, Some(&item)).await?;
+    announce_action_item(&mut txn, &session, item.id, Some(&item)).await?;
     txn.commit().await?;
     Ok(item)
 }
@@ -509,8 +505,8 @@ async fn editable_action_item(
 }
 
 /// Announces an action item change on every session of the pair that shows it.
-async fn announce_action_item<C: ConnectionTrait>(
-    db: &C,
+async fn announce_action_item(
+    txn: &mut SessionTxn<'_>,
     origin: &one_on_one::Model,
     item_id: Uuid,
     item: Option<&action_item::Model>,
@@ -522,7 +518,7 @@ async fn announce_action_item<C: ConnectionTrait>(
                 .add(one_on_one::Column::Id.eq(origin.id))
                 .add(one_on_one::Column::CreatedAt.gt(origin.created_at)),
         )
-        .all(db)
+        .all(txn.db())
         .await?;
     for session in sessions {
         let shown = match item {
@@ -534,7 +530,7 @@ async fn announce_action_item<C: ConnectionTrait>(
                 action_item_id: item_id,
                 item: item.map(snapshot),
             };
-            events::append(db, &session, event).await?;
+            txn.append(&session, event).await?;
         }
     }
     Ok(())
@@ -594,9 +590,9 @@ async fn save_action_item(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let txn = state.db.begin().await?;
-    let updated = model.update(&txn).await?;
-    announce_action_item(&txn, &origin, updated.id, Some(&updated)).await?;
+    let mut txn = SessionTxn::begin(state).await?;
+    let updated = model.update(txn.db()).await?;
+    announce_action_item(&mut txn, &origin, updated.id, Some(&updated)).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -611,10 +607,10 @@ pub async fn remove_action_item(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let txn = state.db.begin().await?;
-    announce_action_item(&txn, &origin, item.id, None).await?;
+    let mut txn = SessionTxn::begin(state).await?;
+    announce_action_item(&mut txn, &origin, item.id, None).await?;
     action_item::Entity::delete_by_id(item.id)
-        .exec(&txn)
+        .exec(txn.db())
         .await?;
     txn.commit().await?;
     Ok(item.id)

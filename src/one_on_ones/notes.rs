@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    events::{self, Event},
+    events::{Event, SessionTxn},
     service::{Authorized, authorize},
 };
 use crate::{
@@ -157,12 +157,11 @@ async fn commit_edit(
     doc: &SharedNote,
     update: &[u8],
 ) -> AppResult<Option<StoredNote>> {
-    let txn = state.db.begin().await?;
-    let Some(stored) = store_if_current(&txn, note, doc).await? else {
+    let mut txn = SessionTxn::begin(state).await?;
+    let Some(stored) = store_if_current(txn.db(), note, doc).await? else {
         return Ok(None);
     };
-    events::append(
-        &txn,
+    txn.append(
         session,
         Event::SharedNoteEdited {
             author_id: stored.author_id,

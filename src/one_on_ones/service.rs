@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{
     emails,
-    events::{self, Event},
+    events::{Event, SessionTxn},
 };
 use crate::{
     error::{AppError, AppResult},
@@ -262,16 +262,17 @@ pub async fn update(
     if let Some(private) = changes.private {
         model.private = Set(private);
     }
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     if let Some(cadence) = changes.cadence {
         let series = one_on_one_series::Entity::find_by_id(session.series_id)
-            .one(&txn)
+            .one(txn.db())
             .await?
             .ok_or(AppError::NotFound)?;
-        set_cadence(&txn, series, cadence, now).await?;
+        set_cadence(txn.db(), series, cadence, now).await?;
     }
-    let updated = model.update(&txn).await?;
-    events::append(&txn, &updated, Event::session_changed(&updated)).await?;
+    let updated = model.update(txn.db()).await?;
+    txn.append(&updated, Event::session_changed(&updated))
+        .await?;
     txn.commit().await?;
     reload(state, updated.id).await
 }
@@ -305,7 +306,7 @@ pub async fn share(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<one
         return Ok(session);
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let mut txn = SessionTxn::begin(state).await?;
     let shared = one_on_one::ActiveModel {
         id: Set(session.id),
         status: Set(one_on_one::Status::Shared),
@@ -313,11 +314,11 @@ pub async fn share(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<one
         updated_at: Set(now),
         ..Default::default()
     }
-    .update(&txn)
+    .update(txn.db())
     .await?;
-    events::append(&txn, &shared, Event::session_changed(&shared)).await?;
+    txn.append(&shared, Event::session_changed(&shared)).await?;
     if company.email_notifications_enabled {
-        emails::enqueue_share(&txn, &state.config, &shared).await?;
+        emails::enqueue_share(txn.db(), &state.config, &shared).await?;
     }
     txn.commit().await?;
     reload(state, shared.id).await

@@ -27,7 +27,7 @@ use crate::{
     },
 };
 
-fn id(uuid: Uuid) -> ID {
+pub fn id(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
@@ -642,8 +642,26 @@ pub struct OneOnOneChanged {
     pub private: bool,
 }
 
+/// The first message of every `oneOnOneEvents` subscription: the stream is live, and the
+/// events up to `seq` (after the requested `afterSeq`) follow.
+#[derive(SimpleObject)]
+pub struct Subscribed {
+    pub seq: i64,
+    pub one_on_one_id: ID,
+}
+
+/// `afterSeq` is older than the event log keeps (or newer than the session): refetch the
+/// session, then continue from `latestSeq`.
+#[derive(SimpleObject)]
+pub struct ResyncRequired {
+    pub latest_seq: i64,
+    pub one_on_one_id: ID,
+}
+
 #[derive(Union)]
 pub enum OneOnOneEvent {
+    Subscribed(Subscribed),
+    ResyncRequired(ResyncRequired),
     SharedNoteEdited(SharedNoteEdited),
     ActionItemChanged(ActionItemChanged),
     KudosChanged(Changed<KudosMarker>),

@@ -14,9 +14,17 @@ use crate::{
     error::{AppError, AppResult},
     graphql::connection::{Page, PageArgs, paginate},
     policy::{self, Setting, Viewer},
+    realtime::bus::BusMessage,
     state::AppState,
     validate,
 };
+
+/// Tells open live streams of the company to re-check who sees what.
+fn access_changed(state: &AppState, viewer: &Viewer) {
+    state.bus.publish(vec![BusMessage::AccessChanged {
+        company_id: viewer.company_id,
+    }]);
+}
 
 pub const DEFAULT_CATEGORIES: [&str; 4] = ["Other", "Productivity", "Quality", "Stella"];
 
@@ -283,6 +291,7 @@ pub async fn update_user(
     }
     let updated = model.update(&txn).await?;
     txn.commit().await?;
+    access_changed(state, viewer);
     Ok(updated)
 }
 
@@ -412,6 +421,7 @@ pub async fn add_to_team(
     place(&txn, viewer, &team, user_id, role, "userId", now).await?;
     let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
+    access_changed(state, viewer);
     Ok(team)
 }
 
@@ -449,6 +459,7 @@ pub async fn remove_from_team(
         .await?;
     let team = touch_team(&txn, team, Utc::now()).await?;
     txn.commit().await?;
+    access_changed(state, viewer);
     Ok(team)
 }
 
@@ -517,7 +528,9 @@ pub async fn update_settings(
         policy::require_setting_change(viewer, Setting::EmailNotificationsEnabled)?;
         model.email_notifications_enabled = Set(value);
     }
-    Ok(model.update(&state.db).await?)
+    let updated = model.update(&state.db).await?;
+    access_changed(state, viewer);
+    Ok(updated)
 }
 
 // ---------------------------------------------------------------------------------------------

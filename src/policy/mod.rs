@@ -25,6 +25,8 @@ pub struct Viewer {
     pub role: Role,
     /// The auth session (token) the request came with; logout revokes it.
     pub session_id: Uuid,
+    /// When that token expires; long-lived connections end then.
+    pub token_expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Viewer {
@@ -139,6 +141,7 @@ mod tests {
             company_id: Uuid::nil(),
             role,
             session_id: Uuid::nil(),
+            token_expires_at: chrono::Utc::now(),
         }
     }
 

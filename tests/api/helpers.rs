@@ -23,6 +23,7 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database when
@@ -62,6 +63,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         environment: Environment::Development,
         token_ttl: Duration::from_secs(3600),
         max_body_bytes: 2 * 1024 * 1024,
+        ws_init_timeout: Duration::from_millis(500),
         redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
     }
 }
@@ -73,6 +75,49 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let (database_url, postgres) = fresh_database(data_dir.path()).await;
+    start_node(data_dir, database_url, postgres, customize).await
+}
+
+/// `n` nodes on one database and one Redis (`redis_url`), as a deployment runs them. On the
+/// embedded tier they share one SQLite file.
+pub async fn spawn_cluster(n: usize, redis_url: &str) -> Vec<TestApp> {
+    let first_dir = tempfile::tempdir().expect("a temp dir");
+    let (database_url, postgres) = fresh_database(first_dir.path()).await;
+    let shared_url = database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            first_dir.path().join("app.db").display()
+        )
+    });
+    let prefix = format!("test-{}", Uuid::new_v4().simple());
+    let mut nodes = Vec::new();
+    let mut postgres = postgres;
+    let mut first_dir = Some(first_dir);
+    for _ in 0..n {
+        let dir = first_dir
+            .take()
+            .unwrap_or_else(|| tempfile::tempdir().expect("a temp dir"));
+        let url = shared_url.clone();
+        let prefix = prefix.clone();
+        let redis = redis_url.to_owned();
+        // The first node owns (and drops) the test database.
+        nodes.push(
+            start_node(dir, Some(url), postgres.take(), move |c| {
+                c.redis_url = Some(redis);
+                c.redis_prefix = prefix;
+            })
+            .await,
+        );
+    }
+    nodes
+}
+
+async fn start_node(
+    data_dir: tempfile::TempDir,
+    database_url: Option<String>,
+    postgres: Option<(String, String)>,
+    customize: impl FnOnce(&mut Config),
+) -> TestApp {
     let data_path = data_dir.path().to_path_buf();
     let mut config = test_config(data_path.clone(), database_url);
     customize(&mut config);
@@ -81,7 +126,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
     let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
+    let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     TestApp {
@@ -91,6 +136,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
         _data_dir: data_dir,
         postgres,
         shutdown: Some(shutdown),
+        server: Some(server),
     }
 }
 
@@ -264,6 +310,17 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Stops the node abruptly, as a crash would: no draining, connections cut.
+    pub fn kill(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql/ws", self.address.replacen("http", "ws", 1))
+    }
+
     /// The emails delivered so far (the `.eml` files of the outbox), waiting up to five
     /// seconds for at least `at_least` of them.
     pub async fn delivered_emails(&self, at_least: usize) -> Vec<String> {

@@ -1,0 +1,7 @@
+//! Live delivery of session events (SPEC §6): the node's event bus (`bus`), the
+//! `oneOnOneEvents` subscription (`subscription`) and the graphql-transport-ws protocol layer
+//! (`ws`) it is served through.
+
+pub mod bus;
+pub mod subscription;
+pub mod ws;
