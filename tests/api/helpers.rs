@@ -20,6 +20,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The node's `DATA_DIR` (SQLite file, outbox `.eml` files).
     pub data_dir: PathBuf,
+    pub config: Config,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -112,6 +113,22 @@ pub async fn spawn_cluster(n: usize, redis_url: &str) -> Vec<TestApp> {
     nodes
 }
 
+/// Another node on the same database and Redis as `existing`, started now.
+pub async fn spawn_node_like(existing: &TestApp) -> TestApp {
+    let config = existing.config.clone();
+    start_node(
+        tempfile::tempdir().expect("a temp dir"),
+        config.database_url.clone(),
+        None,
+        move |c| {
+            c.database_url = config.database_url.clone();
+            c.redis_url = config.redis_url.clone();
+            c.redis_prefix = config.redis_prefix.clone();
+        },
+    )
+    .await
+}
+
 async fn start_node(
     data_dir: tempfile::TempDir,
     database_url: Option<String>,
@@ -121,7 +138,7 @@ async fn start_node(
     let data_path = data_dir.path().to_path_buf();
     let mut config = test_config(data_path.clone(), database_url);
     customize(&mut config);
-    let app = Application::build(config)
+    let app = Application::build(config.clone())
         .await
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
@@ -133,6 +150,7 @@ async fn start_node(
         address,
         client: reqwest::Client::new(),
         data_dir: data_path,
+        config,
         _data_dir: data_dir,
         postgres,
         shutdown: Some(shutdown),
