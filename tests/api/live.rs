@@ -13,7 +13,7 @@ use crate::{
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
-async fn shared_session(app: &TestApp, leader: &Person, member: &Person) -> String {
+pub async fn shared_session(app: &TestApp, leader: &Person, member: &Person) -> String {
     let id = new_draft(app, leader, member, json!({})).await;
     app.ok(
         &leader.token,
@@ -24,7 +24,7 @@ async fn shared_session(app: &TestApp, leader: &Person, member: &Person) -> Stri
     id
 }
 
-async fn edit(app: &TestApp, person: &Person, session: &str, text: &str) -> i64 {
+pub async fn edit(app: &TestApp, person: &Person, session: &str, text: &str) -> i64 {
     let current = app
         .ok(
             &person.token,

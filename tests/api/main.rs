@@ -14,3 +14,4 @@ mod privacy;
 mod schema;
 mod tenancy;
 mod ws_client;
+mod yjs_client;
