@@ -1,0 +1,396 @@
+//! Live delivery benchmark: edit-to-delivery latency through Redis, memory per idle
+//! subscribed connection, and sustained edit rates. See BENCHMARKS.md for the figures.
+//!
+//! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 \
+//!  cargo bench --bench live`
+//!
+//! The bench runs two server nodes as child processes (this same executable, started with
+//! `BENCH_ROLE=server`) on one fresh PostgreSQL database and one Redis, so the nodes' memory
+//! is measured apart from the load generator's. The writer edits through node A; every
+//! subscriber listens on node B, so each delivery crosses Redis.
+
+use std::{
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::{process::Child, sync::mpsc};
+use tokio_tungstenite::{
+    connect_async,
+    tungstenite::{Message, client::IntoClientRequest},
+};
+
+const OPERATOR: &str = "bench-operator-token";
+const PASSWORD: &str = "bench-password-1";
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("server") {
+        return runtime.block_on(serve());
+    }
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return Ok(()); // `cargo test --benches` probes bench targets; nothing to do.
+    }
+    runtime.block_on(bench())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = coach::config::Config::from_env()?;
+    let app = coach::startup::Application::build(config).await?;
+    println!("ready {}", app.local_addr());
+    app.run_until(coach::startup::shutdown_signal()).await
+}
+
+struct Node {
+    child: Child,
+    http: String,
+    ws: String,
+}
+
+impl Node {
+    fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+async fn start_node(database_url: &str, redis_url: &str, prefix: &str, data_dir: &std::path::Path) -> anyhow::Result<Node> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .env("BENCH_ROLE", "server")
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url)
+        .env("REDIS_PREFIX", prefix)
+        .env("DATA_DIR", data_dir)
+        .env("JWT_SECRET", "bench-jwt-secret")
+        .env("OPERATOR_TOKEN", OPERATOR)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    while let Some(line) = lines.next_line().await? {
+        if line.starts_with("ready") {
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Node { child, http: format!("http://127.0.0.1:{port}/graphql"), ws: format!("ws://127.0.0.1:{port}/graphql/ws") })
+}
+
+async fn gql(client: &reqwest::Client, url: &str, token: &str, query: &str, variables: Value) -> Value {
+    let response: Value = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(response["errors"].is_null(), "{query}: {response}");
+    response["data"].clone()
+}
+
+struct Fixture {
+    leader_token: String,
+    member_tokens: Vec<String>,
+    sessions: Vec<String>,
+}
+
+/// A company, one leader, `members` members, and one shared session per member.
+async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixture {
+    let admin_email = format!("admin-{}@bench.example", uuid::Uuid::new_v4().simple());
+    gql(client, &node.http, OPERATOR, "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } } }",
+        json!({ "i": { "name": "Bench", "timeZone": "UTC", "admin": { "name": "Admin", "email": admin_email, "password": PASSWORD } } })).await;
+    let login = |email: String| {
+        let client = client.clone();
+        let url = node.http.clone();
+        async move {
+            let data: Value = client.post(&url).json(&json!({ "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }", "variables": { "e": email, "p": PASSWORD } }))
+                .send().await.unwrap().json().await.unwrap();
+            data["data"]["login"]["token"].as_str().expect("login").to_owned()
+        }
+    };
+    let admin = login(admin_email).await;
+    let mut create = |role: &'static str| {
+        let client = client.clone();
+        let url = node.http.clone();
+        let admin = admin.clone();
+        async move {
+            let email = format!("{}-{}@bench.example", role.to_lowercase(), uuid::Uuid::new_v4().simple());
+            let id = gql(&client, &url, &admin, "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({ "i": { "name": role, "email": email, "password": PASSWORD, "role": role } })).await["createUser"]["id"].as_str().unwrap().to_owned();
+            (id, email)
+        }
+    };
+    let (leader_id, leader_email) = create("TEAM_LEADER").await;
+    let leader_token = login(leader_email).await;
+    let mut member_tokens = Vec::new();
+    let mut sessions = Vec::new();
+    let mut member_ids = Vec::new();
+    for _ in 0..members {
+        let (id, email) = create("TEAM_MEMBER").await;
+        member_tokens.push(login(email).await);
+        let session = gql(client, &node.http, &leader_token, "mutation($m: ID!) { createOneOnOne(input: { memberId: $m }) { id } }", json!({ "m": id })).await["createOneOnOne"]["id"].as_str().unwrap().to_owned();
+        gql(client, &node.http, &leader_token, "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }", json!({ "id": session })).await;
+        sessions.push(session);
+        member_ids.push(id);
+    }
+    gql(client, &node.http, &admin, "mutation($l: ID!, $m: [ID!]!) { createTeam(input: { name: \"Bench\", leaderIds: [$l], memberIds: $m }) { id } }", json!({ "l": leader_id, "m": member_ids })).await;
+    Fixture { leader_token, member_tokens, sessions }
+}
+
+const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { version } } }";
+
+/// What a subscriber hears: `None` for `Subscribed`, else the edited note's version.
+type Heard = (Option<i64>, Instant);
+
+/// Opens a subscribed connection and reports what it hears until `stop`.
+async fn subscriber(url: String, token: String, session: String, events: mpsc::UnboundedSender<Heard>) -> anyhow::Result<()> {
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut socket, _) = connect_async(request).await?;
+    socket.send(Message::Text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string().into())).await?;
+    socket.send(Message::Text(json!({ "type": "subscribe", "id": "1", "payload": { "query": SUBSCRIPTION, "variables": { "id": session } } }).to_string().into())).await?;
+    while let Some(message) = socket.next().await {
+        let Message::Text(text) = message? else { continue };
+        let at = Instant::now();
+        let value: Value = serde_json::from_str(&text)?;
+        if value["type"] == "next" {
+            let event = &value["payload"]["data"]["oneOnOneEvents"];
+            if events.send((event["version"].as_i64(), at)).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+struct Subscribers {
+    heard: mpsc::UnboundedReceiver<Heard>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for Subscribers {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Opens `n` subscriptions to `session` on `node`, waiting for each `Subscribed`.
+async fn open_subscribers(node: &Node, token: &str, session: &str, n: usize) -> Subscribers {
+    let (tx, mut heard) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    let mut subscribed = 0;
+    for _ in 0..n {
+        tasks.push(tokio::spawn(subscriber(node.ws.clone(), token.to_owned(), session.to_owned(), tx.clone())));
+        // Open in waves so the accept queue never overflows.
+        while tasks.len() - subscribed > 200 {
+            if let Ok(Some((None, _))) = tokio::time::timeout(Duration::from_secs(30), heard.recv()).await {
+                subscribed += 1;
+            }
+        }
+    }
+    while subscribed < n {
+        match tokio::time::timeout(Duration::from_secs(60), heard.recv()).await {
+            Ok(Some((None, _))) => subscribed += 1,
+            Ok(Some(_)) => {}
+            _ => panic!("only {subscribed} of {n} subscribed"),
+        }
+    }
+    Subscribers { heard, tasks }
+}
+
+/// A writer of one note with its own Yjs document: each edit is an incremental update that
+/// merges without conflicts, so several writers can edit one note at once.
+struct YjsWriter {
+    doc: yrs::Doc,
+}
+
+impl YjsWriter {
+    fn new() -> Self {
+        Self { doc: yrs::Doc::with_options(yrs::Options { offset_kind: yrs::OffsetKind::Utf16, ..Default::default() }) }
+    }
+
+    fn next_update(&mut self, n: usize) -> String {
+        use base64::Engine;
+        use yrs::{GetString, Text, Transact};
+        let text = self.doc.get_or_insert_text("content");
+        let mut txn = self.doc.transact_mut();
+        let len = text.get_string(&txn).encode_utf16().count() as u32;
+        text.insert(&mut txn, len, &format!(" e{n}"));
+        base64::engine::general_purpose::STANDARD.encode(txn.encode_update_v1())
+    }
+}
+
+/// Edits at `rate` per second for `seconds`, spread over `writers` concurrent writers and the
+/// given sessions (owned by the members whose tokens are given); returns the latency of every
+/// delivery, from sending an edit to a subscriber receiving its event.
+#[allow(clippy::too_many_arguments)]
+async fn drive(client: &reqwest::Client, writer_node: &Node, targets: &[(String, String)], subscribers: &mut Subscribers, per_session: usize, rate: f64, seconds: f64, writers: usize) -> (Vec<Duration>, usize, usize) {
+    let edits = (rate * seconds).round() as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now() + Duration::from_millis(50);
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<(usize, i64), Instant>>> = Default::default();
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let client = client.clone();
+        let url = writer_node.http.clone();
+        let targets = targets.to_vec();
+        let sent = sent.clone();
+        let failures = failures.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut docs: Vec<YjsWriter> = targets.iter().map(|_| YjsWriter::new()).collect();
+            let mut n = w;
+            while n < edits {
+                tokio::time::sleep_until((started + interval * n as u32).into()).await;
+                let target = n % targets.len();
+                let (session, token) = &targets[target];
+                let update = docs[target].next_update(n);
+                let at = Instant::now();
+                let response: Value = client.post(&url).bearer_auth(token)
+                    .json(&json!({ "query": "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }", "variables": { "id": session, "u": update } }))
+                    .send().await.expect("request").json().await.expect("json");
+                match response["data"]["applySharedNoteUpdate"]["version"].as_i64() {
+                    Some(version) => { sent.lock().unwrap().insert((target, version), at); }
+                    None => { failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
+                }
+                n += writers;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let expected = (edits - failures.load(std::sync::atomic::Ordering::Relaxed)) * per_session;
+    let mut received = Vec::with_capacity(expected);
+    while received.len() < expected {
+        match tokio::time::timeout(Duration::from_secs(10), subscribers.heard.recv()).await {
+            Ok(Some((Some(version), at))) => received.push((version, at)),
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    // Versions are per note; with several notes a version maps to one send per note, and the
+    // earliest send of that version is the conservative (largest-latency) pairing.
+    let sent = sent.lock().unwrap();
+    let mut latencies: Vec<Duration> = received
+        .iter()
+        .filter_map(|(version, at)| {
+            sent.iter()
+                .filter(|((_, v), _)| v == version)
+                .map(|(_, sent_at)| *sent_at)
+                .min()
+                .map(|sent_at| at.saturating_duration_since(sent_at))
+        })
+        .collect();
+    latencies.sort();
+    (latencies, expected, failures.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let database_base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let name = format!("bench_live_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&database_base).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    let database_url = format!("{}/{name}", database_base.rsplit_once('/').expect("url with a database").0);
+    let dir = tempfile::tempdir()?;
+    let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    let result = run(&database_url, &redis_url, &prefix, dir.path()).await;
+    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    result
+}
+
+async fn run(database_url: &str, redis_url: &str, prefix: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let node_a = start_node(database_url, redis_url, prefix, &dir.join("a")).await?;
+    let node_b = start_node(database_url, redis_url, prefix, &dir.join("b")).await?;
+    let client = reqwest::Client::new();
+    let notes = 20;
+    let fixture = fixture(&client, &node_a, notes).await;
+    let leader = fixture.leader_token.clone();
+    let one_note = vec![(fixture.sessions[0].clone(), fixture.member_tokens[0].clone())];
+    println!("machine: {} cores; writer on node A, subscribers on node B, through Redis", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+
+    println!("\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s)");
+    println!("| subscribers | deliveries | p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    for subscribers in [1usize, 100, 1000] {
+        let mut subs = open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
+        let (latencies, expected, _) = drive(&client, &node_a, &one_note, &mut subs, subscribers, 20.0, 5.0, 1).await;
+        println!("| {subscribers} | {}/{expected} | {} | {} | {} |", latencies.len(), ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)), ms(percentile(&latencies, 1.0)));
+    }
+
+    println!("\n## Memory per idle subscribed connection (node B resident set)");
+    println!("| connections | node B RSS before (MiB) | after (MiB) | per connection (KiB) |");
+    println!("|---|---|---|---|");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = node_b.rss_kib();
+    let mut idle = Vec::new();
+    let mut opened = 0;
+    for target in [1_000usize, 10_000] {
+        idle.push(open_subscribers(&node_b, &leader, &fixture.sessions[1], target - opened).await);
+        opened = target;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = node_b.rss_kib();
+        println!("| {target} | {:.1} | {:.1} | {:.2} |", before as f64 / 1024.0, after as f64 / 1024.0, (after.saturating_sub(before)) as f64 / target as f64);
+    }
+    drop(idle);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    for (title, targets) in [("one note", one_note.clone()), ("20 notes", fixture.sessions.iter().cloned().zip(fixture.member_tokens.iter().cloned()).collect::<Vec<_>>())] {
+        println!("\n## Sustained edits on {title} (10 subscribers per note on node B, 8 concurrent writers, 3 s per step)");
+        println!("| edits/s offered | delivered | refused edits | p50 ms | p99 ms |");
+        println!("|---|---|---|---|---|");
+        let mut subs = Vec::new();
+        for (session, _) in &targets {
+            subs.push(open_subscribers(&node_b, &leader, session, 10).await);
+        }
+        // One receiver for all: merge the per-session channels.
+        let (tx, heard) = mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        for mut s in subs {
+            let tx = tx.clone();
+            let inner = std::mem::take(&mut s.tasks);
+            tasks.extend(inner);
+            tokio::spawn(async move { while let Some(h) = s.heard.recv().await { if tx.send(h).is_err() { break; } } });
+        }
+        let mut merged = Subscribers { heard, tasks };
+        for rate in [50.0, 100.0, 200.0, 400.0, 800.0] {
+            let (latencies, expected, failures) = drive(&client, &node_a, &targets, &mut merged, 10, rate, 3.0, 8).await;
+            let p99 = percentile(&latencies, 0.99);
+            println!("| {rate} | {}/{expected} | {failures} | {} | {} |", latencies.len(), ms(percentile(&latencies, 0.5)), ms(p99));
+            if p99 > Duration::from_millis(50) || latencies.len() < expected {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
