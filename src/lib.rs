@@ -6,6 +6,9 @@
 //! - `auth`      — passwords, signed tokens, login limits, the `viewer`/`login` fields.
 //! - `org`       — companies, settings, users, teams, coaching categories.
 //! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
+//! - `one_on_ones` — 1:1 sessions: series, notes, items, kudos, the event log.
+//! - `coaching`  — coaching forms and sessions, KPI decimals, learning history.
+//! - `dashboard` — `myDashboard`: the viewer's open work across coaching and 1:1s.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
 //! - `graphql`   — the merged schema, request context and Relay pagination.
 //! - `http`      — routes, middleware, the GraphQL endpoint, health checks.
@@ -16,7 +19,9 @@
 
 pub mod auth;
 pub mod cli;
+pub mod coaching;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod email;

@@ -9,6 +9,11 @@ use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, datalo
 
 use crate::{
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
+    coaching::{
+        graphql::{CoachingMutation, CoachingQuery},
+        loaders::CoachingLoader,
+    },
+    dashboard::graphql::DashboardQuery,
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
     one_on_ones::{
@@ -24,10 +29,23 @@ use crate::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, OrgQuery, IngestQuery, OneOnOneQuery);
+pub struct Query(
+    AuthQuery,
+    OrgQuery,
+    IngestQuery,
+    OneOnOneQuery,
+    CoachingQuery,
+    DashboardQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, IngestMutation, OneOnOneMutation);
+pub struct Mutation(
+    AuthMutation,
+    OrgMutation,
+    IngestMutation,
+    OneOnOneMutation,
+    CoachingMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -65,6 +83,7 @@ pub struct RequestData {
     /// Batches related organization rows; one per request, so its cache never outlives it.
     pub org_loader: Arc<DataLoader<OrgLoader>>,
     pub one_on_one_loader: Arc<DataLoader<OneOnOneLoader>>,
+    pub coaching_loader: Arc<DataLoader<CoachingLoader>>,
 }
 
 pub trait ContextExt {
@@ -74,6 +93,7 @@ pub trait ContextExt {
     fn viewer(&self) -> AppResult<&Viewer>;
     fn org_loader(&self) -> &DataLoader<OrgLoader>;
     fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader>;
+    fn coaching_loader(&self) -> &DataLoader<CoachingLoader>;
 }
 
 impl ContextExt for Context<'_> {
@@ -98,6 +118,10 @@ impl ContextExt for Context<'_> {
 
     fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader> {
         &self.request().one_on_one_loader
+    }
+
+    fn coaching_loader(&self) -> &DataLoader<CoachingLoader> {
+        &self.request().coaching_loader
     }
 }
 

@@ -19,8 +19,8 @@ use serde_json::json;
 
 use super::HttpState;
 use crate::{
-    auth::service::authenticate, error::AppError, graphql::RequestData,
-    one_on_ones::loaders::OneOnOneLoader, org::loaders::OrgLoader,
+    auth::service::authenticate, coaching::loaders::CoachingLoader, error::AppError,
+    graphql::RequestData, one_on_ones::loaders::OneOnOneLoader, org::loaders::OrgLoader,
 };
 
 /// Most operations one batched request may carry.
@@ -115,7 +115,11 @@ pub async fn graphql_post(
         credentials,
         client_address: peer.ip().to_string(),
         org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
-        one_on_one_loader: Arc::new(DataLoader::new(OneOnOneLoader { db }, tokio::spawn)),
+        one_on_one_loader: Arc::new(DataLoader::new(
+            OneOnOneLoader { db: db.clone() },
+            tokio::spawn,
+        )),
+        coaching_loader: Arc::new(DataLoader::new(CoachingLoader { db }, tokio::spawn)),
     });
     let mut response = state.schema.execute_batch(batch).await;
     default_error_codes(&mut response);
