@@ -302,7 +302,9 @@ pub async fn complete(
     let session = Session::parse(row)?;
     let content = steps::build_content(&session.steps, answers)?;
     steps::check_complete(&session.steps, &content)?;
+    let company = crate::org::service::company_of(state, viewer).await?;
     let now = Utc::now();
+    // Written first thing, so on SQLite the transaction takes the write lock at once.
     let txn = state.db.begin().await?;
     let changes = coaching_session::ActiveModel {
         status: Set(coaching_session::Status::Coached),
@@ -349,7 +351,6 @@ pub async fn complete(
             .await?;
         }
     }
-    let company = crate::org::service::company_of(state, viewer).await?;
     if company.email_notifications_enabled {
         emails::enqueue_coached(&txn, &state.config, s, &content, &session.steps).await?;
     }

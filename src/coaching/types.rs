@@ -21,14 +21,15 @@ fn id(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
+/// A KPI number as text; see the `Decimal` scalar's description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decimal(pub String);
+
 /// An exact decimal number, always sent as a string (`"12.5"`, `"-0.0001"`) so no binary
 /// float residue reaches clients: no exponent, no trailing zeros. As input it is accepted as a
 /// string (preferred) or a number; a number is read from its shortest textual form, so send
 /// strings when exactness matters. KPI goals and actuals have at most 4 decimal places
 /// (anything else is `BAD_USER_INPUT` naming the field); `variancePercent` has 2.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decimal(pub String);
-
 #[Scalar(name = "Decimal")]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
