@@ -633,7 +633,8 @@ async fn each_validation_error_names_step_row_and_field() {
     let due = Utc::now().date_naive();
     // (what to change in a complete answer set, expected field, expected step, expected row)
     type Change = fn(&mut Value, &[String]);
-    let cases: Vec<(&str, Change, String, Option<usize>, Option<usize>)> = vec![
+    type Case = (&'static str, Change, String, Option<usize>, Option<usize>);
+    let cases: Vec<Case> = vec![
         (
             "no summary",
             |a, _| {
