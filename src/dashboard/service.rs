@@ -64,33 +64,24 @@ pub async fn my_dashboard(state: &AppState, viewer: &Viewer) -> AppResult<Dashbo
     let now = Utc::now();
     let today = now.with_timezone(&time_zone).date_naive();
 
-    // Overdue ones come first because they are due earliest.
-    let commitments = {
-        use coaching_commitment::Column as C;
-        coaching_commitment::Entity::find()
-            .filter(policy::tenant(viewer, C::CompanyId))
-            .filter(C::AgentId.eq(viewer.user_id))
-            .filter(C::Done.eq(false))
-            .filter(C::SessionId.in_subquery(visible_coaching(viewer)))
-            .order_by_asc(C::DueOn)
-            .order_by_asc(C::Id)
-            .limit(PART_LIMIT)
-            .all(db)
-            .await?
-    };
-    let follow_ups = {
-        use coaching_follow_up::Column as C;
-        coaching_follow_up::Entity::find()
-            .filter(policy::tenant(viewer, C::CompanyId))
-            .filter(C::CoachId.eq(viewer.user_id))
-            .filter(C::Done.eq(false))
-            .filter(C::SessionId.in_subquery(visible_coaching(viewer)))
-            .order_by_asc(C::DueOn)
-            .order_by_asc(C::Id)
-            .limit(PART_LIMIT)
-            .all(db)
-            .await?
-    };
+    // Open rows of the viewer, earliest due first: overdue (or due) ones lead.
+    macro_rules! open_rows {
+        ($module:ident, $person:ident) => {{
+            use $module::Column as C;
+            $module::Entity::find()
+                .filter(policy::tenant(viewer, C::CompanyId))
+                .filter(C::$person.eq(viewer.user_id))
+                .filter(C::Done.eq(false))
+                .filter(C::SessionId.in_subquery(visible_coaching(viewer)))
+                .order_by_asc(C::DueOn)
+                .order_by_asc(C::Id)
+                .limit(PART_LIMIT)
+                .all(db)
+                .await?
+        }};
+    }
+    let commitments = open_rows!(coaching_commitment, AgentId);
+    let follow_ups = open_rows!(coaching_follow_up, CoachId);
     let coaching_drafts = {
         use coaching_session::{Column as C, Status};
         coaching_session::Entity::find()

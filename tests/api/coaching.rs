@@ -988,14 +988,8 @@ async fn the_dashboard_lists_open_work_in_order() {
     let agent = app.ok(&w.agent.token, query, json!({})).await["myDashboard"].clone();
     assert_eq!(agent["timeZone"], "Europe/Berlin");
     assert_eq!(agent["today"], today.to_string());
-    let commitments: Vec<Value> = agent["openCommitments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| json!([c["overdue"], c["commitment"]["text"]]))
-        .collect();
     assert_eq!(
-        commitments,
+        flagged(&agent["openCommitments"], "overdue", "commitment", "text"),
         vec![
             json!([true, "commit -2"]),
             json!([false, "commit 1"]),
@@ -1013,14 +1007,8 @@ async fn the_dashboard_lists_open_work_in_order() {
     assert_eq!(agent["coachingDrafts"], json!([]));
 
     let coach = app.ok(&w.coach.token, query, json!({})).await["myDashboard"].clone();
-    let follow_ups: Vec<Value> = coach["openFollowUps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| json!([f["due"], f["followUp"]["description"]]))
-        .collect();
     assert_eq!(
-        follow_ups,
+        flagged(&coach["openFollowUps"], "due", "followUp", "description"),
         vec![
             json!([true, "follow -2"]),
             json!([false, "follow 1"]),
@@ -1060,4 +1048,13 @@ async fn the_dashboard_lists_open_work_in_order() {
     assert_eq!(agent["recentKudos"], json!([]));
     assert_eq!(agent["openCommitments"].as_array().unwrap().len(), 2);
     assert_eq!(agent["openCommitments"][0]["overdue"], false);
+}
+
+/// `[flag, item.field]` of each entry of a dashboard list, in order.
+fn flagged(list: &Value, flag: &str, item: &str, field: &str) -> Vec<Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| json!([entry[flag], entry[item][field]]))
+        .collect()
 }
