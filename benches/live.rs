@@ -28,7 +28,9 @@ const OPERATOR: &str = "bench-operator-token";
 const PASSWORD: &str = "bench-password-1";
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     if std::env::var("BENCH_ROLE").as_deref() == Ok("server") {
         return runtime.block_on(serve());
     }
@@ -63,9 +65,16 @@ impl Node {
     }
 }
 
-async fn start_node(database_url: &str, redis_url: &str, prefix: &str, data_dir: &std::path::Path) -> anyhow::Result<Node> {
+async fn start_node(
+    database_url: &str,
+    redis_url: &str,
+    prefix: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Node> {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = tokio::process::Command::new(std::env::current_exe()?)
         .env("BENCH_ROLE", "server")
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -86,10 +95,20 @@ async fn start_node(database_url: &str, redis_url: &str, prefix: &str, data_dir:
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(Node { child, http: format!("http://127.0.0.1:{port}/graphql"), ws: format!("ws://127.0.0.1:{port}/graphql/ws") })
+    Ok(Node {
+        child,
+        http: format!("http://127.0.0.1:{port}/graphql"),
+        ws: format!("ws://127.0.0.1:{port}/graphql/ws"),
+    })
 }
 
-async fn gql(client: &reqwest::Client, url: &str, token: &str, query: &str, variables: Value) -> Value {
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
     let response: Value = client
         .post(url)
         .bearer_auth(token)
@@ -121,7 +140,10 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
         async move {
             let data: Value = client.post(&url).json(&json!({ "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }", "variables": { "e": email, "p": PASSWORD } }))
                 .send().await.unwrap().json().await.unwrap();
-            data["data"]["login"]["token"].as_str().expect("login").to_owned()
+            data["data"]["login"]["token"]
+                .as_str()
+                .expect("login")
+                .to_owned()
         }
     };
     let admin = login(admin_email).await;
@@ -130,7 +152,11 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
         let url = node.http.clone();
         let admin = admin.clone();
         async move {
-            let email = format!("{}-{}@bench.example", role.to_lowercase(), uuid::Uuid::new_v4().simple());
+            let email = format!(
+                "{}-{}@bench.example",
+                role.to_lowercase(),
+                uuid::Uuid::new_v4().simple()
+            );
             let id = gql(&client, &url, &admin, "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
                 json!({ "i": { "name": role, "email": email, "password": PASSWORD, "role": role } })).await["createUser"]["id"].as_str().unwrap().to_owned();
             (id, email)
@@ -144,13 +170,34 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
     for _ in 0..members {
         let (id, email) = create("TEAM_MEMBER").await;
         member_tokens.push(login(email).await);
-        let session = gql(client, &node.http, &leader_token, "mutation($m: ID!) { createOneOnOne(input: { memberId: $m }) { id } }", json!({ "m": id })).await["createOneOnOne"]["id"].as_str().unwrap().to_owned();
-        gql(client, &node.http, &leader_token, "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }", json!({ "id": session })).await;
+        let session = gql(
+            client,
+            &node.http,
+            &leader_token,
+            "mutation($m: ID!) { createOneOnOne(input: { memberId: $m }) { id } }",
+            json!({ "m": id }),
+        )
+        .await["createOneOnOne"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        gql(
+            client,
+            &node.http,
+            &leader_token,
+            "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }",
+            json!({ "id": session }),
+        )
+        .await;
         sessions.push(session);
         member_ids.push(id);
     }
     gql(client, &node.http, &admin, "mutation($l: ID!, $m: [ID!]!) { createTeam(input: { name: \"Bench\", leaderIds: [$l], memberIds: $m }) { id } }", json!({ "l": leader_id, "m": member_ids })).await;
-    Fixture { leader_token, member_tokens, sessions }
+    Fixture {
+        leader_token,
+        member_tokens,
+        sessions,
+    }
 }
 
 const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { version } } }";
@@ -159,14 +206,23 @@ const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: 
 type Heard = (Option<i64>, Instant);
 
 /// Opens a subscribed connection and reports what it hears until `stop`.
-async fn subscriber(url: String, token: String, session: String, events: mpsc::UnboundedSender<Heard>) -> anyhow::Result<()> {
+async fn subscriber(
+    url: String,
+    token: String,
+    session: String,
+    events: mpsc::UnboundedSender<Heard>,
+) -> anyhow::Result<()> {
     let mut request = url.into_client_request()?;
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
     let (mut socket, _) = connect_async(request).await?;
     socket.send(Message::Text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string().into())).await?;
     socket.send(Message::Text(json!({ "type": "subscribe", "id": "1", "payload": { "query": SUBSCRIPTION, "variables": { "id": session } } }).to_string().into())).await?;
     while let Some(message) = socket.next().await {
-        let Message::Text(text) = message? else { continue };
+        let Message::Text(text) = message? else {
+            continue;
+        };
         let at = Instant::now();
         let value: Value = serde_json::from_str(&text)?;
         if value["type"] == "next" {
@@ -209,10 +265,17 @@ async fn open_subscribers(node: &Node, token: &str, session: &str, n: usize) -> 
     let mut tasks = Vec::new();
     let mut subscribed = 0;
     for _ in 0..n {
-        tasks.push(tokio::spawn(subscriber(node.ws.clone(), token.to_owned(), session.to_owned(), tx.clone())));
+        tasks.push(tokio::spawn(subscriber(
+            node.ws.clone(),
+            token.to_owned(),
+            session.to_owned(),
+            tx.clone(),
+        )));
         // Open in waves so the accept queue never overflows.
         while tasks.len() - subscribed > 200 {
-            if let Ok(Some((None, _))) = tokio::time::timeout(Duration::from_secs(30), heard.recv()).await {
+            if let Ok(Some((None, _))) =
+                tokio::time::timeout(Duration::from_secs(30), heard.recv()).await
+            {
                 subscribed += 1;
             }
         }
@@ -235,7 +298,12 @@ struct YjsWriter {
 
 impl YjsWriter {
     fn new() -> Self {
-        Self { doc: yrs::Doc::with_options(yrs::Options { offset_kind: yrs::OffsetKind::Utf16, ..Default::default() }) }
+        Self {
+            doc: yrs::Doc::with_options(yrs::Options {
+                offset_kind: yrs::OffsetKind::Utf16,
+                ..Default::default()
+            }),
+        }
     }
 
     fn next_update(&mut self, n: usize) -> String {
@@ -253,11 +321,21 @@ impl YjsWriter {
 /// given sessions (owned by the members whose tokens are given); returns the latency of every
 /// delivery, from sending an edit to a subscriber receiving its event.
 #[allow(clippy::too_many_arguments)]
-async fn drive(client: &reqwest::Client, writer_node: &Node, targets: &[(String, String)], subscribers: &mut Subscribers, per_session: usize, rate: f64, seconds: f64, writers: usize) -> (Vec<Duration>, usize, usize) {
+async fn drive(
+    client: &reqwest::Client,
+    writer_node: &Node,
+    targets: &[(String, String)],
+    subscribers: &mut Subscribers,
+    per_session: usize,
+    rate: f64,
+    seconds: f64,
+    writers: usize,
+) -> (Vec<Duration>, usize, usize) {
     let edits = (rate * seconds).round() as usize;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now() + Duration::from_millis(50);
-    let sent: Arc<std::sync::Mutex<std::collections::HashMap<(usize, i64), Instant>>> = Default::default();
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<(usize, i64), Instant>>> =
+        Default::default();
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -312,40 +390,84 @@ async fn drive(client: &reqwest::Client, writer_node: &Node, targets: &[(String,
         })
         .collect();
     latencies.sort();
-    (latencies, expected, failures.load(std::sync::atomic::Ordering::Relaxed))
+    (
+        latencies,
+        expected,
+        failures.load(std::sync::atomic::Ordering::Relaxed),
+    )
 }
 
 async fn bench() -> anyhow::Result<()> {
-    let database_base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let database_base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let name = format!("bench_live_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(&database_base).await?;
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-    let database_url = format!("{}/{name}", database_base.rsplit_once('/').expect("url with a database").0);
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let database_url = format!(
+        "{}/{name}",
+        database_base
+            .rsplit_once('/')
+            .expect("url with a database")
+            .0
+    );
     let dir = tempfile::tempdir()?;
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let result = run(&database_url, &redis_url, &prefix, dir.path()).await;
-    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await;
     result
 }
 
-async fn run(database_url: &str, redis_url: &str, prefix: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+async fn run(
+    database_url: &str,
+    redis_url: &str,
+    prefix: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     let node_a = start_node(database_url, redis_url, prefix, &dir.join("a")).await?;
     let node_b = start_node(database_url, redis_url, prefix, &dir.join("b")).await?;
     let client = reqwest::Client::new();
     let notes = 20;
     let fixture = fixture(&client, &node_a, notes).await;
     let leader = fixture.leader_token.clone();
-    let one_note = vec![(fixture.sessions[0].clone(), fixture.member_tokens[0].clone())];
-    println!("machine: {} cores; writer on node A, subscribers on node B, through Redis", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    let one_note = vec![(
+        fixture.sessions[0].clone(),
+        fixture.member_tokens[0].clone(),
+    )];
+    println!(
+        "machine: {} cores; writer on node A, subscribers on node B, through Redis",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
 
     println!("\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s)");
     println!("| subscribers | deliveries | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|");
     for subscribers in [1usize, 100, 1000] {
         let mut subs = open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
-        let (latencies, expected, _) = drive(&client, &node_a, &one_note, &mut subs, subscribers, 20.0, 5.0, 1).await;
-        println!("| {subscribers} | {}/{expected} | {} | {} | {} |", latencies.len(), ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)), ms(percentile(&latencies, 1.0)));
+        let (latencies, expected, _) = drive(
+            &client,
+            &node_a,
+            &one_note,
+            &mut subs,
+            subscribers,
+            20.0,
+            5.0,
+            1,
+        )
+        .await;
+        println!(
+            "| {subscribers} | {}/{expected} | {} | {} | {} |",
+            latencies.len(),
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99)),
+            ms(percentile(&latencies, 1.0))
+        );
     }
 
     println!("\n## Memory per idle subscribed connection (node B resident set)");
@@ -360,13 +482,31 @@ async fn run(database_url: &str, redis_url: &str, prefix: &str, dir: &std::path:
         opened = target;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let after = node_b.rss_kib();
-        println!("| {target} | {:.1} | {:.1} | {:.2} |", before as f64 / 1024.0, after as f64 / 1024.0, (after.saturating_sub(before)) as f64 / target as f64);
+        println!(
+            "| {target} | {:.1} | {:.1} | {:.2} |",
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            (after.saturating_sub(before)) as f64 / target as f64
+        );
     }
     drop(idle);
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    for (title, targets) in [("one note", one_note.clone()), ("20 notes", fixture.sessions.iter().cloned().zip(fixture.member_tokens.iter().cloned()).collect::<Vec<_>>())] {
-        println!("\n## Sustained edits on {title} (10 subscribers per note on node B, 8 concurrent writers, 3 s per step)");
+    for (title, targets) in [
+        ("one note", one_note.clone()),
+        (
+            "20 notes",
+            fixture
+                .sessions
+                .iter()
+                .cloned()
+                .zip(fixture.member_tokens.iter().cloned())
+                .collect::<Vec<_>>(),
+        ),
+    ] {
+        println!(
+            "\n## Sustained edits on {title} (10 subscribers per note on node B, 8 concurrent writers, 3 s per step)"
+        );
         println!("| edits/s offered | delivered | refused edits | p50 ms | p99 ms |");
         println!("|---|---|---|---|---|");
         let mut subs = Vec::new();
@@ -380,13 +520,25 @@ async fn run(database_url: &str, redis_url: &str, prefix: &str, dir: &std::path:
             let tx = tx.clone();
             let inner = std::mem::take(&mut s.tasks);
             tasks.extend(inner);
-            tokio::spawn(async move { while let Some(h) = s.heard.recv().await { if tx.send(h).is_err() { break; } } });
+            tokio::spawn(async move {
+                while let Some(h) = s.heard.recv().await {
+                    if tx.send(h).is_err() {
+                        break;
+                    }
+                }
+            });
         }
         let mut merged = Subscribers { heard, tasks };
         for rate in [50.0, 100.0, 200.0, 400.0, 800.0] {
-            let (latencies, expected, failures) = drive(&client, &node_a, &targets, &mut merged, 10, rate, 3.0, 8).await;
+            let (latencies, expected, failures) =
+                drive(&client, &node_a, &targets, &mut merged, 10, rate, 3.0, 8).await;
             let p99 = percentile(&latencies, 0.99);
-            println!("| {rate} | {}/{expected} | {failures} | {} | {} |", latencies.len(), ms(percentile(&latencies, 0.5)), ms(p99));
+            println!(
+                "| {rate} | {}/{expected} | {failures} | {} | {} |",
+                latencies.len(),
+                ms(percentile(&latencies, 0.5)),
+                ms(p99)
+            );
             if p99 > Duration::from_millis(50) || latencies.len() < expected {
                 break;
             }

@@ -113,7 +113,9 @@ pub fn run() -> anyhow::Result<()> {
 
 fn describe(err: &crate::error::AppError) -> String {
     match err {
-        crate::error::AppError::BadUserInput { field, message } => format!("{field}: {message}"),
+        crate::error::AppError::BadUserInput { field, message, .. } => {
+            format!("{field}: {message}")
+        }
         crate::error::AppError::Internal(cause) => format!("{cause:#}"),
         other => other.code().to_owned(),
     }

@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration, Utc};
 use entity::{
     company, feedback_record, metric, metric_value, qa_review, team, team_membership, user,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -67,7 +67,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         .await
         .map_err(failed)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut members = Vec::new();
     for (team_name, leader_name, member_names) in TEAMS {
         let team = team::ActiveModel {

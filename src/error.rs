@@ -18,6 +18,8 @@ pub enum AppError {
     BadUserInput {
         field: String,
         message: String,
+        /// More `extensions` naming where the input is wrong (e.g. `stepId`, `row`).
+        details: Vec<(String, Value)>,
     },
     Conflict {
         message: String,
@@ -39,6 +41,20 @@ impl AppError {
         Self::BadUserInput {
             field: field.into(),
             message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// `bad_input` with more extensions, e.g. `stepId` and `row` of a coaching answer.
+    pub fn bad_input_with(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        details: Vec<(String, Value)>,
+    ) -> Self {
+        Self::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+            details,
         }
     }
 
@@ -69,7 +85,7 @@ impl AppError {
             Self::FeatureDisabled => "1:1s are disabled for this company".into(),
             Self::Forbidden => "not allowed".into(),
             Self::NotFound => "not found".into(),
-            Self::BadUserInput { field, message } => format!("{field}: {message}"),
+            Self::BadUserInput { field, message, .. } => format!("{field}: {message}"),
             Self::Conflict { message, .. } => message.clone(),
             Self::Immutable => "a coached session cannot change".into(),
             Self::PayloadTooLarge => "payload too large".into(),
@@ -103,19 +119,24 @@ impl From<AppError> for async_graphql::Error {
         async_graphql::Error::new(err.client_message()).extend_with(|_, ext| {
             ext.set("code", code);
             match &err {
-                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::Conflict { details, .. } => {
-                    for (key, value) in details {
-                        if let Ok(value) = async_graphql::Value::from_json(value.clone()) {
-                            ext.set(key.as_str(), value);
-                        }
-                    }
+                AppError::BadUserInput { field, details, .. } => {
+                    ext.set("field", field.as_str());
+                    set_details(ext, details);
                 }
+                AppError::Conflict { details, .. } => set_details(ext, details),
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs)
                 }
                 _ => {}
             }
         })
+    }
+}
+
+fn set_details(ext: &mut async_graphql::ErrorExtensionValues, details: &[(String, Value)]) {
+    for (key, value) in details {
+        if let Ok(value) = async_graphql::Value::from_json(value.clone()) {
+            ext.set(key.as_str(), value);
+        }
     }
 }

@@ -8,6 +8,8 @@
 //! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
 //! - `one_on_ones` — 1:1 sessions, notes, items, the per-session event log, their emails.
 //! - `notes`     — the shared-note document model (Yjs via yrs): merge, diff, render.
+//! - `coaching`  — coaching forms and sessions, KPI decimals, learning history.
+//! - `dashboard` — `myDashboard`: the viewer's open work across coaching and 1:1s.
 //! - `email`     — the transactional outbox and its delivery worker.
 //! - `realtime`  — live delivery: the event bus (Redis fan-out) and graphql-transport-ws.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
@@ -20,7 +22,9 @@
 
 pub mod auth;
 pub mod cli;
+pub mod coaching;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod email;

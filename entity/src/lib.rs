@@ -6,6 +6,10 @@
 pub mod action_item;
 pub mod auth_session;
 pub mod coaching_category;
+pub mod coaching_commitment;
+pub mod coaching_follow_up;
+pub mod coaching_form;
+pub mod coaching_session;
 pub mod company;
 pub mod discussion_item;
 pub mod email_outbox;

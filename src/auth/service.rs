@@ -3,8 +3,7 @@
 use chrono::Utc;
 use entity::{auth_session, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -114,7 +113,7 @@ pub async fn change_password(
     }
     let new_hash = password::hash(new_password).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     user::ActiveModel {
         id: Set(user.id),
         password_hash: Set(new_hash),

@@ -31,7 +31,7 @@ impl PageArgs {
         Self { first, after }
     }
 
-    fn limit(&self) -> AppResult<u64> {
+    pub fn limit(&self) -> AppResult<u64> {
         match self.first {
             None => Ok(DEFAULT_PAGE_SIZE),
             Some(n) if n < 0 => Err(AppError::bad_input("first", "must not be negative")),
@@ -43,7 +43,7 @@ impl PageArgs {
         }
     }
 
-    fn after_id(&self) -> AppResult<Option<Uuid>> {
+    pub fn after_id(&self) -> AppResult<Option<Uuid>> {
         self.after
             .as_deref()
             .map(|cursor| {
@@ -72,6 +72,16 @@ impl<T> Page<T> {
             has_previous_page: self.has_previous_page,
             total_count: self.total_count,
         }
+    }
+
+    /// `map` with a conversion that may fail (e.g. reading a stored document).
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total_count: self.total_count,
+        })
     }
 }
 

@@ -9,6 +9,11 @@ use async_graphql::{Context, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
+    coaching::{
+        graphql::{CoachingMutation, CoachingQuery},
+        loaders::CoachingLoader,
+    },
+    dashboard::graphql::DashboardQuery,
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
     one_on_ones::{
@@ -25,10 +30,23 @@ use crate::{
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, OrgQuery, IngestQuery, OneOnOneQuery);
+pub struct Query(
+    AuthQuery,
+    OrgQuery,
+    IngestQuery,
+    OneOnOneQuery,
+    CoachingQuery,
+    DashboardQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, IngestMutation, OneOnOneMutation);
+pub struct Mutation(
+    AuthMutation,
+    OrgMutation,
+    IngestMutation,
+    OneOnOneMutation,
+    CoachingMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, RealtimeSubscription>;
 
@@ -66,6 +84,7 @@ pub struct RequestData {
     /// Batches related organization rows; one per request, so its cache never outlives it.
     pub org_loader: Arc<DataLoader<OrgLoader>>,
     pub one_on_one_loader: Arc<DataLoader<OneOnOneLoader>>,
+    pub coaching_loader: Arc<DataLoader<CoachingLoader>>,
 }
 
 pub trait ContextExt {
@@ -75,6 +94,7 @@ pub trait ContextExt {
     fn viewer(&self) -> AppResult<&Viewer>;
     fn org_loader(&self) -> &DataLoader<OrgLoader>;
     fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader>;
+    fn coaching_loader(&self) -> &DataLoader<CoachingLoader>;
 }
 
 impl ContextExt for Context<'_> {
@@ -99,6 +119,10 @@ impl ContextExt for Context<'_> {
 
     fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader> {
         &self.request().one_on_one_loader
+    }
+
+    fn coaching_loader(&self) -> &DataLoader<CoachingLoader> {
+        &self.request().coaching_loader
     }
 }
 
@@ -130,6 +154,10 @@ pub fn request_data(
         org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
         one_on_one_loader: Arc::new(DataLoader::new(
             OneOnOneLoader { db: db.clone() },
+            tokio::spawn,
+        )),
+        coaching_loader: Arc::new(DataLoader::new(
+            CoachingLoader { db: db.clone() },
             tokio::spawn,
         )),
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{feedback_record, lesson, metric, metric_value, qa_review, user};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait, sea_query::OnConflict,
+    EntityTrait, IntoActiveModel, QueryFilter, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -197,7 +197,7 @@ pub async fn record_metric_values(
         ));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut stored = Vec::with_capacity(values.len());
     for (row, value) in values.into_iter().enumerate() {
         let field = |name: &str| format!("values[{row}].{name}");

@@ -11,7 +11,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     ammonia::clean_text(text)
 }
 
@@ -19,7 +19,7 @@ fn link(config: &Config, session: &one_on_one::Model) -> String {
     format!("{}/one-on-ones/{}", config.public_base_url, session.id)
 }
 
-async fn person<C: ConnectionTrait>(db: &C, id: uuid::Uuid) -> AppResult<user::Model> {
+pub async fn person<C: ConnectionTrait>(db: &C, id: uuid::Uuid) -> AppResult<user::Model> {
     user::Entity::find_by_id(id)
         .one(db)
         .await?

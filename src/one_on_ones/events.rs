@@ -6,8 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{one_on_one, one_on_one_event};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -109,7 +108,7 @@ pub struct SessionTxn<'a> {
 impl<'a> SessionTxn<'a> {
     pub async fn begin(state: &'a AppState) -> AppResult<Self> {
         Ok(Self {
-            txn: state.db.begin().await?,
+            txn: crate::db::begin_write(&state.db).await?,
             bus: &state.bus,
             appended: Vec::new(),
         })

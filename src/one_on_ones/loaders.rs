@@ -48,10 +48,10 @@ keyed_by!(QaReviewById);
 keyed_by!(LessonById);
 keyed_by!(CategoryById);
 
-type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
+pub type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
 
 /// Rows of `E` whose `column` is one of `ids`, grouped by that column.
-async fn grouped<E, K>(
+pub async fn grouped<E, K>(
     db: &DatabaseConnection,
     column: E::Column,
     ids: Vec<Uuid>,
@@ -76,7 +76,7 @@ where
 }
 
 /// Rows of `E` by primary key.
-async fn by_id<E, K>(
+pub async fn by_id<E, K>(
     db: &DatabaseConnection,
     column: E::Column,
     ids: Vec<Uuid>,

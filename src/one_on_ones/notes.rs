@@ -10,7 +10,7 @@ use chrono::Utc;
 use entity::{one_on_one, personal_note, shared_note};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::OnConflict,
+    sea_query::OnConflict,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -276,7 +276,7 @@ pub async fn update_personal(
         ));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let existing = personal_note::Entity::find_by_id((session.id, viewer.user_id))
         .one(&txn)
         .await?;

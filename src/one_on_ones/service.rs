@@ -5,7 +5,7 @@ use chrono::{DateTime, Months, Utc};
 use entity::{company, one_on_one, one_on_one_series, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -159,7 +159,7 @@ pub async fn create(
         None => format!("1:1 with {}", member.name),
     };
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let existing = one_on_one_series::Entity::find()
         .filter(one_on_one_series::Column::LeaderId.eq(viewer.user_id))
         .filter(one_on_one_series::Column::MemberId.eq(member.id))
@@ -340,7 +340,7 @@ pub async fn resend_recap(
             "share the 1:1 before sending its recap",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     emails::enqueue_recap(&txn, &state.config, &session).await?;
     txn.commit().await?;
     Ok(session)

@@ -31,7 +31,7 @@ pub fn id(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
-async fn user(ctx: &Context<'_>, user_id: Uuid) -> async_graphql::Result<Option<User>> {
+pub async fn user(ctx: &Context<'_>, user_id: Uuid) -> async_graphql::Result<Option<User>> {
     Ok(ctx
         .org_loader()
         .load_one(UserById(user_id))

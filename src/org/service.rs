@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use entity::{coaching_category, company, team, team_membership, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -55,7 +54,7 @@ pub async fn create_company(
     let admin = validated_person(state, "admin.", &input.admin).await?;
     let password_hash = password::hash(&input.admin.password).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let company = company::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
@@ -276,7 +275,7 @@ pub async fn update_user(
         }
         model.role = Set(role);
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if let Some(active) = changes.active {
         if !active && existing.id == viewer.user_id {
             return Err(AppError::bad_input(
@@ -335,7 +334,7 @@ pub async fn create_team(
         ));
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let team = team::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(viewer.company_id),
@@ -417,7 +416,7 @@ pub async fn add_to_team(
     let team = get_team(state, viewer, team_id).await?;
     policy::require_people_admin(viewer)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     place(&txn, viewer, &team, user_id, role, "userId", now).await?;
     let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
@@ -435,7 +434,7 @@ pub async fn remove_from_team(
 ) -> AppResult<team::Model> {
     let team = get_team(state, viewer, team_id).await?;
     policy::require_people_admin(viewer)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let membership = team_membership::Entity::find_by_id((team.id, user_id))
         .filter(team_membership::Column::Role.eq(role))
         .one(&txn)

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+mod coaching;
 mod one_on_ones;
+pub use coaching::*;
 pub use one_on_ones::*;
 
 /// The authenticated person making a request.

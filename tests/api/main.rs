@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set) and speaks HTTP GraphQL.
 
 mod auth;
+mod coaching;
 mod faults;
 mod helpers;
 mod http;
