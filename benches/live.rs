@@ -147,7 +147,7 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
         }
     };
     let admin = login(admin_email).await;
-    let mut create = |role: &'static str| {
+    let create = |role: &'static str| {
         let client = client.clone();
         let url = node.http.clone();
         let admin = admin.clone();
@@ -470,18 +470,20 @@ async fn run(
         );
     }
 
-    println!("\n## Memory per idle subscribed connection (node B resident set)");
-    println!("| connections | node B RSS before (MiB) | after (MiB) | per connection (KiB) |");
+    // A fresh node, so memory freed by the latency runs cannot hide the connections' cost.
+    let node_c = start_node(database_url, redis_url, prefix, &dir.join("c")).await?;
+    println!("\n## Memory per idle subscribed connection (a fresh node C's resident set)");
+    println!("| connections | node RSS before (MiB) | after (MiB) | per connection (KiB) |");
     println!("|---|---|---|---|");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = node_b.rss_kib();
+    let before = node_c.rss_kib();
     let mut idle = Vec::new();
     let mut opened = 0;
     for target in [1_000usize, 10_000] {
-        idle.push(open_subscribers(&node_b, &leader, &fixture.sessions[1], target - opened).await);
+        idle.push(open_subscribers(&node_c, &leader, &fixture.sessions[1], target - opened).await);
         opened = target;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let after = node_b.rss_kib();
+        let after = node_c.rss_kib();
         println!(
             "| {target} | {:.1} | {:.1} | {:.2} |",
             before as f64 / 1024.0,

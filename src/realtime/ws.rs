@@ -63,6 +63,9 @@ pub async fn upgrade(
     ws.protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        // tungstenite's defaults reserve 128 KiB of read buffer per connection; subscribe
+        // messages are small, and idle connections must stay cheap.
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             if offered {
@@ -126,6 +129,8 @@ struct SubscribePayload {
 /// What a subscription task reports to its connection.
 enum Outgoing {
     Message(Value),
+    /// A message already serialized.
+    Text(String),
     Finished(String),
 }
 
@@ -195,6 +200,11 @@ impl Connection {
                 Some(result) = results.recv() => match result {
                     Outgoing::Message(message) => {
                         if sink.send(Message::Text(message.to_string().into())).await.is_err() {
+                            break End::ClientGone;
+                        }
+                    }
+                    Outgoing::Text(text) => {
+                        if sink.send(Message::Text(text.into())).await.is_err() {
                             break End::ClientGone;
                         }
                     }
@@ -361,9 +371,12 @@ async fn run_subscription(
             break;
         }
         first = false;
-        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-        let message = json!({ "type": "next", "id": id, "payload": payload });
-        if outgoing.send(Outgoing::Message(message)).await.is_err() {
+        // Serialized once, straight to text: this runs per subscriber per event.
+        let Ok(payload) = serde_json::to_string(&response) else {
+            continue;
+        };
+        let message = format!(r#"{{"type":"next","id":{},"payload":{payload}}}"#, json!(id));
+        if outgoing.send(Outgoing::Text(message)).await.is_err() {
             return;
         }
     }
