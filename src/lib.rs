@@ -5,6 +5,7 @@
 //!
 //! - `auth`      — passwords, signed tokens, login limits, the `viewer`/`login` fields.
 //! - `org`       — companies, settings, users, teams, coaching categories.
+//! - `attachments` — files of 1:1s: formats, the object store, upload/download pipeline.
 //! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
 //! - `graphql`   — the merged schema, request context and Relay pagination.
@@ -14,6 +15,7 @@
 //!
 //! `main.rs` is a thin shell over `cli`.
 
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod config;

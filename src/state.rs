@@ -6,6 +6,7 @@ use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    attachments::store::AttachmentStore,
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
 };
@@ -17,4 +18,5 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: LoginLimiter,
     pub redis: Option<ConnectionManager>,
+    pub attachments: AttachmentStore,
 }

@@ -4,9 +4,11 @@
 //! folders and are built from these, never exposed directly.
 
 pub mod action_item;
+pub mod attachment;
 pub mod auth_session;
 pub mod coaching_category;
 pub mod company;
+pub mod company_attachment_types;
 pub mod discussion_item;
 pub mod email_outbox;
 pub mod feedback_record;

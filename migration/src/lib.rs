@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod common;
 mod m20261122_000001_foundation;
 mod m20261122_000002_one_on_ones;
+mod m20261122_000004_attachments;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_one_on_ones::Migration),
+            Box::new(m20261122_000004_attachments::Migration),
         ]
     }
 }

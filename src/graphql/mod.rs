@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
+    attachments::graphql::AttachmentMutation,
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
@@ -27,7 +28,13 @@ use crate::{
 pub struct Query(AuthQuery, OrgQuery, IngestQuery, OneOnOneQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, IngestMutation, OneOnOneMutation);
+pub struct Mutation(
+    AuthMutation,
+    OrgMutation,
+    IngestMutation,
+    OneOnOneMutation,
+    AttachmentMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

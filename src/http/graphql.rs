@@ -3,7 +3,8 @@
 //! The body is read here rather than through async-graphql-axum's extractor so that its size
 //! is bounded, its content type checked (a JSON-only endpoint cannot be reached by a plain
 //! HTML form, which is what makes CSRF possible), batches are limited, and every refusal
-//! carries an `extensions.code` like any other error.
+//! carries an `extensions.code` like any other error. `multipart/form-data` (uploads) goes
+//! to `attachments`, which requires a CSRF preflight header instead.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -19,8 +20,11 @@ use serde_json::json;
 
 use super::HttpState;
 use crate::{
-    auth::service::authenticate, error::AppError, graphql::RequestData,
-    one_on_ones::loaders::OneOnOneLoader, org::loaders::OrgLoader,
+    auth::{Credentials, service::authenticate},
+    error::AppError,
+    graphql::RequestData,
+    one_on_ones::loaders::OneOnOneLoader,
+    org::loaders::OrgLoader,
 };
 
 /// Most operations one batched request may carry.
@@ -65,6 +69,9 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if super::attachments::is_multipart(&headers) {
+        return super::attachments::graphql_multipart(state, peer, headers, body).await;
+    }
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -76,7 +83,9 @@ pub async fn graphql_post(
     if !is_json {
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::UnsupportedMediaType("send GraphQL requests as application/json".into()),
+            AppError::UnsupportedMediaType(
+                "send GraphQL requests as application/json (uploads as multipart/form-data)".into(),
+            ),
         );
     }
     let bytes = match axum::body::to_bytes(body, state.app.config.max_body_bytes).await {
@@ -110,21 +119,26 @@ pub async fn graphql_post(
         Ok(credentials) => credentials,
         Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
     };
-    let db = state.app.db.clone();
-    let batch = batch.data(RequestData {
-        credentials,
-        client_address: peer.ip().to_string(),
-        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
-        one_on_one_loader: Arc::new(DataLoader::new(OneOnOneLoader { db }, tokio::spawn)),
-    });
+    let batch = batch.data(request_data(&state, credentials, peer));
     let mut response = state.schema.execute_batch(batch).await;
     default_error_codes(&mut response);
     Json(response).into_response()
 }
 
+/// What every operation of one HTTP request shares: who asks, from where, and fresh loaders.
+pub fn request_data(state: &HttpState, credentials: Credentials, peer: SocketAddr) -> RequestData {
+    let db = state.app.db.clone();
+    RequestData {
+        credentials,
+        client_address: peer.ip().to_string(),
+        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
+        one_on_one_loader: Arc::new(DataLoader::new(OneOnOneLoader { db }, tokio::spawn)),
+    }
+}
+
 /// Errors async-graphql raises itself (syntax, validation, wrong argument types, limits) have
 /// no code; they are all the client's input.
-fn default_error_codes(response: &mut BatchResponse) {
+pub fn default_error_codes(response: &mut BatchResponse) {
     let responses: Vec<&mut async_graphql::Response> = match response {
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(rs) => rs.iter_mut().collect(),

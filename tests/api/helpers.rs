@@ -53,6 +53,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         data_dir,
         database_url,
         redis_url: std::env::var("TEST_REDIS_URL").ok(),
+        storage_url: None,
         smtp_url: None,
         mail_from: "Coach <no-reply@app.test>".into(),
         public_base_url: "http://app.test".into(),
