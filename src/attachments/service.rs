@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::formats::{self, SIGNATURE_BYTES};
 use crate::{
+    auth::tokens::TokenKeys,
     error::{AppError, AppResult},
     one_on_ones::{
         events::{self, Event},
@@ -275,6 +276,8 @@ pub async fn stage<S>(
 where
     S: Stream<Item = AppResult<Bytes>> + Unpin,
 {
+    // Read to its end at most once, whoever reaches it (the head or the pump).
+    let mut body = body.fuse();
     // The head: enough bytes to check the format, before anything is written.
     let mut head: Vec<Bytes> = Vec::new();
     let mut total: u64 = 0;
@@ -355,7 +358,7 @@ async fn pump<S>(
     cleanup: &mut Cleanup,
     head: Vec<Bytes>,
     mut total: u64,
-    body: &mut S,
+    body: &mut futures_util::stream::Fuse<S>,
 ) -> AppResult<u64>
 where
     S: Stream<Item = AppResult<Bytes>> + Unpin,
@@ -522,15 +525,20 @@ fn link_message(id: Uuid, expires: i64) -> String {
 /// A link to the attachment that works without a token until it expires (minutes).
 pub fn download_url(state: &AppState, id: Uuid) -> (String, DateTime<Utc>) {
     let expires_at = Utc::now() + LINK_TTL;
+    let url = signed_link(&state.tokens, &state.config.public_base_url, id, expires_at);
+    (url, expires_at)
+}
+
+/// `{base}/attachments/{id}?expires=…&sig=…`, signed with the node's link key.
+pub fn signed_link(
+    tokens: &TokenKeys,
+    base_url: &str,
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> String {
     let expires = expires_at.timestamp();
-    let signature = state.tokens.sign_link(&link_message(id, expires));
-    (
-        format!(
-            "{}/attachments/{id}?expires={expires}&sig={signature}",
-            state.config.public_base_url
-        ),
-        expires_at,
-    )
+    let signature = tokens.sign_link(&link_message(id, expires));
+    format!("{base_url}/attachments/{id}?expires={expires}&sig={signature}")
 }
 
 /// The attachment `access` may download. A link is checked first (signature, expiry), then

@@ -56,9 +56,13 @@ pub fn refusal(status: StatusCode, error: AppError) -> Response {
         }
         _ => code.to_lowercase(),
     };
+    let extensions = match &error {
+        AppError::BadUserInput { field, .. } => json!({ "code": code, "field": field }),
+        _ => json!({ "code": code }),
+    };
     (
         status,
-        Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+        Json(json!({ "errors": [{ "message": message, "extensions": extensions }] })),
     )
         .into_response()
 }
