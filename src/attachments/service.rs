@@ -271,7 +271,7 @@ pub async fn stage<S>(
     state: &AppState,
     ticket: &UploadTicket,
     name: AcceptedName,
-    mut body: S,
+    body: S,
 ) -> AppResult<StagedUpload>
 where
     S: Stream<Item = AppResult<Bytes>> + Unpin,
