@@ -69,17 +69,6 @@ fn has_preflight_header(headers: &HeaderMap) -> bool {
         })
 }
 
-pub fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
-}
-
 fn status_of(error: &AppError) -> StatusCode {
     match error {
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,

@@ -67,24 +67,24 @@ pub fn refusal(status: StatusCode, error: AppError) -> Response {
         .into_response()
 }
 
+/// Whether the request's `Content-Type` is `media_type` (parameters aside).
+pub fn has_content_type(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(media_type))
+}
+
 pub async fn graphql_post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if super::attachments::is_multipart(&headers) {
+    if has_content_type(&headers, "multipart/form-data") {
         return super::attachments::graphql_multipart(state, peer, headers, body).await;
     }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !is_json {
+    if !has_content_type(&headers, "application/json") {
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::UnsupportedMediaType(
