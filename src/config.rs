@@ -18,6 +18,9 @@ pub struct Config {
     /// `None`: SQLite at `DATA_DIR/app.db`.
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
+    /// Where attachments live: `file://…`, `memory://` or `s3://bucket[/prefix]`.
+    /// `None`: `file://DATA_DIR/attachments`.
+    pub storage_url: Option<String>,
     /// `None`: emails are written as `.eml` files under `DATA_DIR/outbox`.
     pub smtp_url: Option<String>,
     /// The `From` of every email.
@@ -58,6 +61,7 @@ impl Config {
             data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into())),
             database_url: var("DATABASE_URL"),
             redis_url: var("REDIS_URL"),
+            storage_url: var("STORAGE_URL"),
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM")
                 .unwrap_or_else(|| "Coach <no-reply@coach.localhost>".into()),

@@ -5,6 +5,7 @@
 //!
 //! - `auth`      — passwords, signed tokens, login limits, the `viewer`/`login` fields.
 //! - `org`       — companies, settings, users, teams, coaching categories.
+//! - `attachments` — files of 1:1s: formats, the object store, upload/download pipeline.
 //! - `ingest`    — metrics and their values, feedback records, QA reviews, lessons.
 //! - `one_on_ones` — 1:1 sessions, notes, items, the per-session event log, their emails.
 //! - `notes`     — the shared-note document model (Yjs via yrs): merge, diff, render.
@@ -20,6 +21,7 @@
 //!
 //! `main.rs` is a thin shell over `cli`.
 
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod coaching;

@@ -6,6 +6,10 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
+    attachments::{
+        service::{SWEEP_GRACE, sweep},
+        store::AttachmentStore,
+    },
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
     db,
@@ -58,6 +62,7 @@ impl Application {
         };
         // Checks SMTP_URL and MAIL_FROM now, so a bad value stops the node at startup.
         let outbox = OutboxWorker::new(db.clone(), &config)?;
+        let attachments = AttachmentStore::open(&config)?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
@@ -69,7 +74,12 @@ impl Application {
             redis,
             bus,
             shutdown: stopped,
+            attachments,
         };
+        // Repairs what a crash left between an attachment's row and its object.
+        if let Err(err) = sweep(&state, SWEEP_GRACE).await {
+            tracing::warn!(error = ?err, "attachment sweep at startup failed");
+        }
         Ok(Self {
             listener,
             state,
@@ -103,6 +113,7 @@ impl Application {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|stop| *stop).await;
         });
+        let sweeper = tokio::spawn(sweep_periodically(self.state.clone()));
         let schema = build_schema(self.state.clone());
         let app = router(HttpState {
             app: self.state,
@@ -118,6 +129,7 @@ impl Application {
         })
         .await
         .context("serving HTTP");
+        sweeper.abort();
         // An email cut off here is not lost: its lease expires and a worker sends it again.
         if tokio::time::timeout(Duration::from_secs(10), &mut worker)
             .await
@@ -128,6 +140,21 @@ impl Application {
         served
     }
 }
+
+/// Sweeps attachment leftovers every few minutes (the startup sweep covers crashes of this
+/// node; this one covers other nodes' and deleted sessions' files).
+async fn sweep_periodically(state: AppState) {
+    let mut every = tokio::time::interval(SWEEP_INTERVAL);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(err) = sweep(&state, SWEEP_GRACE).await {
+            tracing::warn!(error = ?err, "attachment sweep failed");
+        }
+    }
+}
+
+const SWEEP_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

@@ -6,6 +6,7 @@ use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    attachments::store::AttachmentStore,
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
     realtime::bus::EventBus,
@@ -18,6 +19,7 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: LoginLimiter,
     pub redis: Option<ConnectionManager>,
+    pub attachments: AttachmentStore,
     pub bus: EventBus,
     /// Flips to `true` when the node shuts down; long-lived work (WebSocket connections,
     /// workers) watches it.

@@ -4,6 +4,7 @@
 //! folders and are built from these, never exposed directly.
 
 pub mod action_item;
+pub mod attachment;
 pub mod auth_session;
 pub mod coaching_category;
 pub mod coaching_commitment;
@@ -11,6 +12,7 @@ pub mod coaching_follow_up;
 pub mod coaching_form;
 pub mod coaching_session;
 pub mod company;
+pub mod company_attachment_types;
 pub mod discussion_item;
 pub mod email_outbox;
 pub mod feedback_record;

@@ -8,6 +8,7 @@ mod common;
 mod m20261122_000001_foundation;
 mod m20261122_000002_one_on_ones;
 mod m20261122_000003_coaching;
+mod m20261122_000004_attachments;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_one_on_ones::Migration),
             Box::new(m20261122_000003_coaching::Migration),
+            Box::new(m20261122_000004_attachments::Migration),
         ]
     }
 }

@@ -4,10 +4,12 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use entity::server_secret;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use uuid::Uuid;
 
 const SECRET_NAME: &str = "jwt_secret";
@@ -27,14 +29,44 @@ pub struct Claims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Signs short-lived links (attachment downloads); derived from the JWT secret so every
+    /// node shares it, yet never equal to it.
+    link_key: [u8; 32],
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes keys of any length")
 }
 
 impl TokenKeys {
     pub fn from_secret(secret: &[u8]) -> Self {
+        let mut derive = hmac(secret);
+        derive.update(b"coach signed links v1");
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            link_key: derive.finalize().into_bytes().into(),
         }
+    }
+
+    /// HMAC-SHA256 of `message` with the link key, base64url without padding.
+    pub fn sign_link(&self, message: &str) -> String {
+        let mut mac = hmac(&self.link_key);
+        mac.update(message.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is `sign_link(message)` (compared in constant time).
+    pub fn verify_link(&self, message: &str, signature: &str) -> bool {
+        let Ok(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature)
+        else {
+            return false;
+        };
+        let mut mac = hmac(&self.link_key);
+        mac.update(message.as_bytes());
+        mac.verify_slice(&signature).is_ok()
     }
 
     /// `JWT_SECRET` when given; otherwise the database's shared secret, created by whichever

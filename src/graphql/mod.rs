@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
+    attachments::graphql::AttachmentMutation,
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
     coaching::{
         graphql::{CoachingMutation, CoachingQuery},
@@ -46,6 +47,7 @@ pub struct Mutation(
     IngestMutation,
     OneOnOneMutation,
     CoachingMutation,
+    AttachmentMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, RealtimeSubscription>;

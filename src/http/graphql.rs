@@ -3,7 +3,8 @@
 //! The body is read here rather than through async-graphql-axum's extractor so that its size
 //! is bounded, its content type checked (a JSON-only endpoint cannot be reached by a plain
 //! HTML form, which is what makes CSRF possible), batches are limited, and every refusal
-//! carries an `extensions.code` like any other error.
+//! carries an `extensions.code` like any other error. `multipart/form-data` (uploads) goes
+//! to `attachments`, which requires a CSRF preflight header instead.
 
 use std::net::SocketAddr;
 
@@ -53,11 +54,23 @@ pub fn refusal(status: StatusCode, error: AppError) -> Response {
         }
         _ => code.to_lowercase(),
     };
+    let extensions = match &error {
+        AppError::BadUserInput { field, .. } => json!({ "code": code, "field": field }),
+        _ => json!({ "code": code }),
+    };
     (
         status,
-        Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+        Json(json!({ "errors": [{ "message": message, "extensions": extensions }] })),
     )
         .into_response()
+}
+
+/// Whether the request's `Content-Type` is `media_type` (parameters aside).
+pub fn has_content_type(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(media_type))
 }
 
 pub async fn graphql_post(
@@ -66,18 +79,15 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !is_json {
+    if has_content_type(&headers, "multipart/form-data") {
+        return super::attachments::graphql_multipart(state, peer, headers, body).await;
+    }
+    if !has_content_type(&headers, "application/json") {
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::UnsupportedMediaType("send GraphQL requests as application/json".into()),
+            AppError::UnsupportedMediaType(
+                "send GraphQL requests as application/json (uploads as multipart/form-data)".into(),
+            ),
         );
     }
     let bytes = match axum::body::to_bytes(body, state.app.config.max_body_bytes).await {

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, middleware (request ids, tracing, panics, CORS later), the
 //! GraphQL endpoint and health checks.
 
+mod attachments;
 mod graphql;
 
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub fn router(state: HttpState) -> Router {
             get(graphql::graphiql).post(graphql::graphql_post),
         )
         .route("/graphql/ws", get(crate::realtime::ws::upgrade))
+        .route("/attachments/{id}", get(attachments::download))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

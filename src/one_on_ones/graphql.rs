@@ -97,7 +97,8 @@ pub struct UpdateOneOnOneInput {
     pub cadence: Option<Cadence>,
 }
 
-/// Exactly one of `metricId`, `feedbackRecordId`, `qaReviewId`, `lessonId`, `savedItemId`.
+/// Exactly one of `metricId`, `feedbackRecordId`, `qaReviewId`, `lessonId`, `savedItemId`,
+/// `attachmentId`.
 #[derive(InputObject)]
 pub struct AddDiscussionItemInput {
     pub metric_id: Option<ID>,
@@ -106,6 +107,8 @@ pub struct AddDiscussionItemInput {
     pub lesson_id: Option<ID>,
     /// An item saved for discussion, pulled into this session.
     pub saved_item_id: Option<ID>,
+    /// A file attached to this session (`uploadAttachment`).
+    pub attachment_id: Option<ID>,
     pub category_id: Option<ID>,
     #[graphql(default)]
     pub coaching_text: String,
@@ -290,10 +293,15 @@ impl OneOnOneMutation {
                 saved_id: parse_id("savedItemId", &saved)?,
             });
         }
+        if let Some(attachment) = input.attachment_id {
+            sources.push(DiscussionSource::Attachment {
+                attachment_id: parse_id("attachmentId", &attachment)?,
+            });
+        }
         if sources.len() != 1 {
             return Err(AppError::bad_input(
                 "input",
-                "give exactly one of metricId, feedbackRecordId, qaReviewId, lessonId, savedItemId",
+                "give exactly one of metricId, feedbackRecordId, qaReviewId, lessonId, savedItemId, attachmentId",
             )
             .into());
         }

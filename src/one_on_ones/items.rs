@@ -54,6 +54,7 @@ pub enum DiscussionSource {
     QaReview { record_id: Uuid },
     Lesson { lesson_id: Uuid },
     Saved { saved_id: Uuid },
+    Attachment { attachment_id: Uuid },
 }
 
 pub struct NewDiscussionItem {
@@ -221,6 +222,16 @@ pub async fn add_discussion_item(
             }
             .update(txn.db())
             .await?;
+            item
+        }
+        DiscussionSource::Attachment { attachment_id } => {
+            crate::attachments::service::ready_in_session(txn.db(), &session, attachment_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input("attachmentId", "no such attachment in this 1:1")
+                })?;
+            let mut item = blank_item(&session, viewer, DiscussionKind::Attachment);
+            item.attachment_id = Set(Some(attachment_id));
             item
         }
     };

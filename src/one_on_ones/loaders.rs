@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    action_item, coaching_category, discussion_item, feedback_record, kudo, lesson, metric,
-    qa_review, shared_note,
+    action_item, attachment, coaching_category, discussion_item, feedback_record, kudo, lesson,
+    metric, qa_review, shared_note,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -42,6 +42,11 @@ keyed_by!(
     /// Action items of a series (each session picks the ones it shows).
     ActionItemsOfSeries
 );
+keyed_by!(
+    /// Ready attachments of a session.
+    AttachmentsOf
+);
+keyed_by!(AttachmentById);
 keyed_by!(MetricById);
 keyed_by!(FeedbackById);
 keyed_by!(QaReviewById);
@@ -200,5 +205,44 @@ impl Loader<CategoryById> for OneOnOneLoader {
             CategoryById(c.id)
         })
         .await
+    }
+}
+
+impl Loader<AttachmentsOf> for OneOnOneLoader {
+    type Value = Vec<attachment::Model>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[AttachmentsOf]) -> LoadResult<AttachmentsOf, Self::Value> {
+        use attachment::Column as C;
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = attachment::Entity::find()
+            .filter(C::OneOnOneId.is_in(ids))
+            .filter(C::Status.eq(attachment::Status::Ready))
+            .order_by_asc(C::Id)
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        let mut out: HashMap<AttachmentsOf, Vec<attachment::Model>> = HashMap::new();
+        for row in rows {
+            out.entry(AttachmentsOf(row.one_on_one_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<AttachmentById> for OneOnOneLoader {
+    type Value = attachment::Model;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[AttachmentById]) -> LoadResult<AttachmentById, Self::Value> {
+        let ids = keys.iter().map(|k| k.0).collect();
+        let rows = by_id::<attachment::Entity, _>(&self.db, attachment::Column::Id, ids, |a| {
+            AttachmentById(a.id)
+        })
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, a)| a.status == attachment::Status::Ready)
+            .collect())
     }
 }

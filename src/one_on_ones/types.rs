@@ -19,6 +19,7 @@ use super::{
     service,
 };
 use crate::{
+    attachments::graphql::Attachment,
     graphql::ContextExt,
     ingest::types::{FeedbackRecord, Lesson, Metric, QaReview},
     org::{
@@ -223,6 +224,18 @@ impl OneOnOne {
             .unwrap_or_default()
             .into_iter()
             .map(DiscussionItem)
+            .collect())
+    }
+
+    /// Files attached to the session, oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
+        Ok(ctx
+            .one_on_one_loader()
+            .load_one(AttachmentsOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Attachment)
             .collect())
     }
 
@@ -454,6 +467,18 @@ impl DiscussionItem {
             .load_one(LessonById(lesson))
             .await?
             .map(Into::into))
+    }
+
+    /// The attached file, for items of kind `ATTACHMENT` (`null` once it was removed).
+    async fn attachment(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Attachment>> {
+        let Some(attachment) = self.0.attachment_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .one_on_one_loader()
+            .load_one(AttachmentById(attachment))
+            .await?
+            .map(Attachment))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -179,6 +179,7 @@ impl From<&company::Model> for Company {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CompanySettings {
     pub company: Company,
     pub time_zone: String,
@@ -190,6 +191,18 @@ pub struct CompanySettings {
     pub private_one_on_ones_by_default: bool,
     pub email_notifications_enabled: bool,
     pub updated_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl CompanySettings {
+    /// The file extensions 1:1 attachments may have (SPEC §3's list unless an admin changed
+    /// it with `setAllowedAttachmentTypes`).
+    async fn allowed_attachment_types(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<String>> {
+        Ok(crate::attachments::service::allowed_types(ctx.state(), ctx.viewer()?).await?)
+    }
 }
 
 impl From<company::Model> for CompanySettings {

@@ -49,6 +49,8 @@ pub enum Setting {
     OneOnOnePermissionsEnabled,
     PrivateOneOnOnesByDefault,
     EmailNotificationsEnabled,
+    /// The file types 1:1 attachments may have.
+    AllowedAttachmentTypes,
 }
 
 fn allow(allowed: bool) -> AppResult<()> {
@@ -72,7 +74,8 @@ pub fn require_setting_change(viewer: &Viewer, setting: Setting) -> AppResult<()
         Setting::TimeZone
         | Setting::OneOnOnesEnabled
         | Setting::OneOnOnePermissionsEnabled
-        | Setting::EmailNotificationsEnabled => allow(viewer.is_admin()),
+        | Setting::EmailNotificationsEnabled
+        | Setting::AllowedAttachmentTypes => allow(viewer.is_admin()),
     }
 }
 
@@ -156,6 +159,7 @@ mod tests {
             (Setting::OneOnOnePermissionsEnabled, true, false, false),
             (Setting::PrivateOneOnOnesByDefault, true, true, false),
             (Setting::EmailNotificationsEnabled, true, false, false),
+            (Setting::AllowedAttachmentTypes, true, false, false),
         ];
         for (setting, admin, leader, member) in table {
             for (role, expected) in [

@@ -85,6 +85,16 @@ pub fn require_one_on_one_action(
     })
 }
 
+/// Which removal `viewer` asks for: their own upload, or someone else's (SPEC §5: the
+/// uploader removes their own; the leader removes anyone's).
+pub fn attachment_removal(viewer: &Viewer, uploaded_by: uuid::Uuid) -> OneOnOneAction {
+    if uploaded_by == viewer.user_id {
+        OneOnOneAction::RemoveOwnAttachment
+    } else {
+        OneOnOneAction::RemoveAnyAttachment
+    }
+}
+
 /// Personal notes are their author's alone, on every path.
 pub fn may_read_personal_note(viewer: &Viewer, author_id: uuid::Uuid) -> bool {
     viewer.user_id == author_id

@@ -375,7 +375,10 @@ async fn run_subscription(
         let Ok(payload) = serde_json::to_string(&response) else {
             continue;
         };
-        let message = format!(r#"{{"type":"next","id":{},"payload":{payload}}}"#, json!(id));
+        let message = format!(
+            r#"{{"type":"next","id":{},"payload":{payload}}}"#,
+            json!(id)
+        );
         if outgoing.send(Outgoing::Text(message)).await.is_err() {
             return;
         }

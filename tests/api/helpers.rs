@@ -20,6 +20,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The node's `DATA_DIR` (SQLite file, outbox `.eml` files).
     pub data_dir: PathBuf,
+    /// The configuration the node was built with (to start another node on the same data).
     pub config: Config,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
@@ -55,6 +56,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         data_dir,
         database_url,
         redis_url: std::env::var("TEST_REDIS_URL").ok(),
+        storage_url: None,
         smtp_url: None,
         mail_from: "Coach <no-reply@app.test>".into(),
         public_base_url: "http://app.test".into(),
@@ -368,4 +370,100 @@ pub fn error_code(response: &Value) -> Option<String> {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .map(str::to_owned)
+}
+
+/// A moto S3 server (`pip install 'moto[server]'`) on a free loopback port, for the S3 path.
+pub mod moto {
+    use std::{process::Stdio, time::Duration};
+
+    use tokio::process::{Child, Command};
+
+    pub struct Moto {
+        pub endpoint: String,
+        pub bucket: String,
+        client: reqwest::Client,
+        _child: Child,
+    }
+
+    /// Starts moto with a fresh bucket and points the AWS variables at it. `None` (after a
+    /// loud message) when `moto_server` is not installed — unless `CI=true`, where a missing
+    /// server fails the test instead of skipping it.
+    pub async fn start() -> Option<Moto> {
+        let installed = std::process::Command::new("moto_server")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !in_ci,
+                "CI=true but moto_server is missing: pip install 'moto[server]'"
+            );
+            eprintln!(
+                "\n!!!!!!!!!! SKIPPED: the S3 attachment test needs moto_server \
+                 (pip install 'moto[server]') !!!!!!!!!!\n"
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("moto_server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let mut up = false;
+        for _ in 0..100 {
+            if client.get(&endpoint).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(up, "moto_server did not answer on {endpoint}");
+        let bucket = format!("coach-{}", uuid::Uuid::new_v4().simple());
+        let created = client
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "creating the bucket");
+        // SAFETY: these variables are read only when a node opens an `s3://` store, which
+        // only this test does; no other code in the process reads or writes them.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+            std::env::set_var("AWS_REGION", "us-east-1");
+            std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
+        }
+        Some(Moto {
+            endpoint,
+            bucket,
+            client,
+            _child: child,
+        })
+    }
+
+    impl Moto {
+        /// Objects in the bucket, and unfinished multipart uploads.
+        pub async fn object_count(&self) -> usize {
+            let list = |query: &'static str| {
+                let url = format!("{}/{}?{query}", self.endpoint, self.bucket);
+                let client = self.client.clone();
+                async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+            };
+            let objects = list("list-type=2").await.matches("<Key>").count();
+            let uploads = list("uploads").await.matches("<UploadId>").count();
+            objects + uploads
+        }
+    }
 }
