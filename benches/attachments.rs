@@ -89,6 +89,7 @@ impl Node {
             environment: Environment::Development,
             token_ttl: Duration::from_secs(3600),
             max_body_bytes: 2 * 1024 * 1024,
+            ws_init_timeout: Duration::from_secs(10),
             redis_prefix: "bench".into(),
         };
         let app = Application::build(config).await.unwrap();
