@@ -307,9 +307,7 @@ pub async fn save_for_discussion(
         }
     }
     .ok_or(AppError::NotFound)?;
-    if !(viewer.is_team_leader() || viewer.user_id == subject_id) {
-        return Err(AppError::Forbidden);
-    }
+    policy::require_save_for_discussion(viewer, subject_id)?;
     let existing = saved_for_discussion::Entity::find()
         .filter(saved_for_discussion::Column::SavedBy.eq(viewer.user_id))
         .filter(saved_for_discussion::Column::RecordId.eq(record_id))

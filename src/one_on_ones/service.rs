@@ -287,10 +287,7 @@ async fn reload(state: &AppState, id: Uuid) -> AppResult<one_on_one::Model> {
 /// Deletes a draft with everything in it. Shared sessions are history and stay.
 pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Uuid> {
     let Authorized { session, .. } =
-        authorize(&state.db, viewer, id, Some(OneOnOneAction::Lead)).await?;
-    if session.status != one_on_one::Status::Draft {
-        return Err(AppError::Forbidden);
-    }
+        authorize(&state.db, viewer, id, Some(OneOnOneAction::DeleteDraft)).await?;
     one_on_one::Entity::delete_by_id(session.id)
         .exec(&state.db)
         .await?;

@@ -58,8 +58,10 @@ pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition 
 /// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OneOnOneAction {
-    /// Title, schedule, private flag, share, resend recap, delete draft, kudos.
+    /// Title, schedule, private flag, share, resend recap, kudos.
     Lead,
+    /// Deleting the session: its leader, while it is a draft (shared sessions are history).
+    DeleteDraft,
     /// Their own shared and personal notes.
     WriteOwnNotes,
     /// Discussion items and action items: add, edit, toggle, remove.
@@ -78,6 +80,7 @@ pub fn require_one_on_one_action(
     let is_member = session.member_id == viewer.user_id;
     allow(match action {
         OneOnOneAction::Lead | OneOnOneAction::RemoveAnyAttachment => is_leader,
+        OneOnOneAction::DeleteDraft => is_leader && session.status == one_on_one::Status::Draft,
         OneOnOneAction::WriteOwnNotes
         | OneOnOneAction::EditItems
         | OneOnOneAction::UploadAttachment
@@ -103,4 +106,10 @@ pub fn may_read_personal_note(viewer: &Viewer, author_id: uuid::Uuid) -> bool {
 /// Who may open a 1:1 with a member: a Team Leader, for a Team Member of the company.
 pub fn require_one_on_one_creator(viewer: &Viewer) -> AppResult<()> {
     allow(viewer.is_team_leader())
+}
+
+/// Saving a feedback record or QA review for discussion: the agent it is about, or a Team
+/// Leader (who can see it through `person_records_scope`).
+pub fn require_save_for_discussion(viewer: &Viewer, subject_id: uuid::Uuid) -> AppResult<()> {
+    allow(viewer.is_team_leader() || viewer.user_id == subject_id)
 }
