@@ -30,4 +30,5 @@ pub mod server_secret;
 pub mod shared_note;
 pub mod team;
 pub mod team_membership;
+pub mod tombstone;
 pub mod user;

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use entity::{attachment, company, company_attachment_types, discussion_item, one_on_one};
+use entity::{
+    attachment, company, company_attachment_types, discussion_item, one_on_one, tombstone,
+};
 use futures_util::{Stream, StreamExt, stream::BoxStream};
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart, path::Path};
 use sea_orm::{
@@ -29,6 +31,7 @@ use crate::{
     one_on_ones::{
         events::{Event, SessionTxn},
         service::{Authorized, authorize, gate},
+        tombstones,
     },
     policy::{self, OneOnOneAction, Setting, Viewer},
     state::AppState,
@@ -465,7 +468,18 @@ pub async fn remove(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Uu
         policy::attachment_removal(viewer, row.uploaded_by),
     )?;
     let mut txn = SessionTxn::begin(state).await?;
-    let items = discussion_item::Entity::delete_many()
+    let items: Vec<Uuid> = discussion_item::Entity::find()
+        .select_only()
+        .column(discussion_item::Column::Id)
+        .filter(discussion_item::Column::AttachmentId.eq(row.id))
+        .into_tuple()
+        .all(txn.db())
+        .await?;
+    for item in &items {
+        tombstones::record(txn.db(), &session, tombstone::Kind::DiscussionItem, *item).await?;
+    }
+    tombstones::record(txn.db(), &session, tombstone::Kind::Attachment, row.id).await?;
+    discussion_item::Entity::delete_many()
         .filter(discussion_item::Column::AttachmentId.eq(row.id))
         .exec(txn.db())
         .await?;
@@ -473,7 +487,7 @@ pub async fn remove(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Uu
         .exec(txn.db())
         .await?;
     txn.append(&session, Event::AttachmentsChanged).await?;
-    if items.rows_affected > 0 {
+    if !items.is_empty() {
         txn.append(&session, Event::DiscussionItemsChanged).await?;
     }
     txn.commit().await?;

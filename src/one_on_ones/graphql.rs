@@ -9,9 +9,10 @@ use super::{
     items::{self, ActionItemFields, DiscussionSource, NewDiscussionItem},
     notes, service,
     service::{NewSession, SessionChanges, SessionFilter},
+    tombstones,
     types::{
         ActionItem, Cadence, DiscussionItem, Kudo, OneOnOne, OneOnOneStatus, PersonalNote,
-        SavedItem, SavedItemKind, SharedNote,
+        SavedItem, SavedItemKind, SharedNote, Tombstone, TombstoneKind,
     },
 };
 use crate::{
@@ -72,6 +73,29 @@ impl OneOnOneQuery {
         let viewer = ctx.viewer()?;
         let id = parse_id("id", &id)?;
         Ok(OneOnOne(service::get(ctx.state(), viewer, id).await?))
+    }
+
+    /// Records deleted at or after `since` that the viewer could see, oldest first: with the
+    /// lists' `updatedSince`, what a client needs to keep a cache in sync.
+    async fn tombstones(
+        &self,
+        ctx: &Context<'_>,
+        since: DateTime<Utc>,
+        kinds: Option<Vec<TombstoneKind>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RelayConnection<Tombstone>> {
+        let viewer = ctx.viewer()?;
+        let kinds = kinds.map(|kinds| kinds.into_iter().map(Into::into).collect());
+        let page = tombstones::list(
+            ctx.state(),
+            viewer,
+            since,
+            kinds,
+            &PageArgs::new(first, after),
+        )
+        .await?;
+        Ok(to_connection(page.map(|(id, t)| (id, t.into()))))
     }
 }
 

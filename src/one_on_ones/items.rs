@@ -7,7 +7,7 @@ use entity::{
     action_item, coaching_category,
     discussion_item::{self, DiscussionKind},
     feedback_record, kudo, lesson, metric, metric_value, one_on_one, qa_review,
-    saved_for_discussion,
+    saved_for_discussion, tombstone,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::{
     events::{ActionItemSnapshot, Event, SessionTxn},
     service::{Authorized, authorize, gate},
+    tombstones,
 };
 use crate::{
     error::{AppError, AppResult},
@@ -261,6 +262,7 @@ pub async fn remove_discussion_item(
     )
     .await?;
     let mut txn = SessionTxn::begin(state).await?;
+    tombstones::record(txn.db(), &session, tombstone::Kind::DiscussionItem, item.id).await?;
     discussion_item::Entity::delete_by_id(item.id)
         .exec(txn.db())
         .await?;
@@ -388,6 +390,7 @@ pub async fn remove_kudo(state: &AppState, viewer: &Viewer, kudo_id: Uuid) -> Ap
     )
     .await?;
     let mut txn = SessionTxn::begin(state).await?;
+    tombstones::record(txn.db(), &session, tombstone::Kind::Kudo, kudo.id).await?;
     kudo::Entity::delete_by_id(kudo.id).exec(txn.db()).await?;
     txn.append(&session, Event::KudosChanged).await?;
     txn.commit().await?;
@@ -618,6 +621,7 @@ pub async fn remove_action_item(
         .ok_or(AppError::NotFound)?;
     let mut txn = SessionTxn::begin(state).await?;
     announce_action_item(&mut txn, &origin, item.id, None).await?;
+    tombstones::record(txn.db(), &origin, tombstone::Kind::ActionItem, item.id).await?;
     action_item::Entity::delete_by_id(item.id)
         .exec(txn.db())
         .await?;

@@ -9,4 +9,5 @@ pub mod items;
 pub mod loaders;
 pub mod notes;
 pub mod service;
+pub mod tombstones;
 pub mod types;

@@ -2,7 +2,7 @@
 //! creating, listing, editing, sharing, recapping and deleting sessions.
 
 use chrono::{DateTime, Months, Utc};
-use entity::{company, one_on_one, one_on_one_series, user};
+use entity::{company, one_on_one, one_on_one_series, tombstone, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     emails,
     events::{Event, SessionTxn},
+    tombstones,
 };
 use crate::{
     error::{AppError, AppResult},
@@ -288,9 +289,12 @@ async fn reload(state: &AppState, id: Uuid) -> AppResult<one_on_one::Model> {
 pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Uuid> {
     let Authorized { session, .. } =
         authorize(&state.db, viewer, id, Some(OneOnOneAction::DeleteDraft)).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    tombstones::record(&txn, &session, tombstone::Kind::OneOnOne, session.id).await?;
     one_on_one::Entity::delete_by_id(session.id)
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(session.id)
 }
 

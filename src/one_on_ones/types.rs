@@ -760,3 +760,37 @@ impl From<LoggedEvent> for OneOnOneEvent {
         }
     }
 }
+
+/// What kind of record a tombstone stands for.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::tombstone::Kind")]
+pub enum TombstoneKind {
+    /// A deleted draft 1:1; its items went with it.
+    OneOnOne,
+    ActionItem,
+    DiscussionItem,
+    Kudo,
+    Attachment,
+}
+
+/// A deleted record: a client syncing with `updatedSince` drops it from its cache.
+#[derive(SimpleObject)]
+pub struct Tombstone {
+    pub kind: TombstoneKind,
+    /// The id the record had.
+    pub record_id: ID,
+    /// The 1:1 it belonged to (the deleted 1:1 itself for `ONE_ON_ONE`).
+    pub one_on_one_id: ID,
+    pub deleted_at: DateTime<Utc>,
+}
+
+impl From<entity::tombstone::Model> for Tombstone {
+    fn from(row: entity::tombstone::Model) -> Self {
+        Self {
+            kind: row.kind.into(),
+            record_id: id(row.record_id),
+            one_on_one_id: id(row.one_on_one_id),
+            deleted_at: row.deleted_at,
+        }
+    }
+}

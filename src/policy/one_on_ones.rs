@@ -113,3 +113,24 @@ pub fn require_one_on_one_creator(viewer: &Viewer) -> AppResult<()> {
 pub fn require_save_for_discussion(viewer: &Viewer, subject_id: uuid::Uuid) -> AppResult<()> {
     allow(viewer.is_team_leader() || viewer.user_id == subject_id)
 }
+
+/// The tombstones `viewer` may see: those of records in sessions they see (the same rule as
+/// the sessions themselves), and of deleted drafts, which only their leader ever saw.
+pub fn tombstone_scope(viewer: &Viewer, company: &company::Model) -> Condition {
+    use entity::tombstone::Column;
+    use sea_orm::{EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+    let visible_sessions = one_on_one::Entity::find()
+        .select_only()
+        .column(one_on_one::Column::Id)
+        .filter(one_on_one_scope(viewer, company))
+        .into_query();
+    tenant(viewer, Column::CompanyId).add(
+        Condition::any()
+            .add(Column::VisibleTo.eq(viewer.user_id))
+            .add(
+                Condition::all()
+                    .add(Column::VisibleTo.is_null())
+                    .add(Column::OneOnOneId.in_subquery(visible_sessions)),
+            ),
+    )
+}

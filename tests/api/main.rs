@@ -14,6 +14,7 @@ mod org;
 mod outbox;
 mod privacy;
 mod schema;
+mod sync;
 mod tenancy;
 mod ws_client;
 mod yjs_client;
