@@ -15,5 +15,6 @@ mod outbox;
 mod privacy;
 mod schema;
 mod tenancy;
+mod tokens;
 mod ws_client;
 mod yjs_client;
