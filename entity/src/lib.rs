@@ -4,6 +4,7 @@
 //! folders and are built from these, never exposed directly.
 
 pub mod action_item;
+pub mod api_token;
 pub mod attachment;
 pub mod auth_session;
 pub mod coaching_category;

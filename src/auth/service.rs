@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{Credentials, bearer_token, password},
+    auth::{Credentials, api_tokens, bearer_token, password},
     error::{AppError, AppResult},
     policy::Viewer,
     state::AppState,
@@ -145,7 +145,8 @@ pub async fn revoke_all<C: sea_orm::ConnectionTrait>(db: &C, user_id: Uuid) -> A
 }
 
 /// What an `Authorization` header value proves. Every check that can change after the token
-/// was signed (logout, deactivation) is read from the database on each request.
+/// was signed (logout, deactivation, API token revocation) is read from the database on each
+/// request.
 pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<Credentials> {
     let Some(header) = header else {
         return Ok(Credentials::Anonymous);
@@ -157,6 +158,9 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
         && constant_time_eq(token.as_bytes(), operator.as_bytes())
     {
         return Ok(Credentials::Operator);
+    }
+    if api_tokens::is_api_token(token) {
+        return api_tokens::authenticate(state, token).await;
     }
     let Some(claims) = state.tokens.verify(token) else {
         return Ok(Credentials::Invalid);
@@ -177,6 +181,7 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
             role: user.role,
             session_id: claims.jti,
             token_expires_at: session.expires_at,
+            api_token: None,
         }),
         _ => Credentials::Invalid,
     })

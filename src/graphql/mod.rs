@@ -63,6 +63,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Realtim
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .extension(crate::auth::gate::ApiTokenGate)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {
@@ -92,7 +93,7 @@ pub struct RequestData {
 pub trait ContextExt {
     fn state(&self) -> &AppState;
     fn request(&self) -> &RequestData;
-    /// The signed-in user; `UNAUTHENTICATED` without valid credentials.
+    /// The signed-in user or API token; `UNAUTHENTICATED` without valid credentials.
     fn viewer(&self) -> AppResult<&Viewer>;
     fn org_loader(&self) -> &DataLoader<OrgLoader>;
     fn one_on_one_loader(&self) -> &DataLoader<OneOnOneLoader>;
@@ -109,10 +110,10 @@ impl ContextExt for Context<'_> {
     }
 
     fn viewer(&self) -> AppResult<&Viewer> {
-        match &self.request().credentials {
-            Credentials::User(viewer) => Ok(viewer),
-            _ => Err(AppError::Unauthenticated),
-        }
+        self.request()
+            .credentials
+            .viewer()
+            .ok_or(AppError::Unauthenticated)
     }
 
     fn org_loader(&self) -> &DataLoader<OrgLoader> {

@@ -39,6 +39,7 @@ use crate::{
     auth::{Credentials, service::authenticate},
     error::AppError,
     graphql::{default_error_codes, request_data},
+    policy,
 };
 
 /// What a multipart request may carry besides the file: `operations`, `map`, boundaries and
@@ -286,11 +287,9 @@ pub async fn graphql_multipart(
         Ok(credentials) => credentials,
         Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
     };
-    let ticket = match &credentials {
-        Credentials::User(viewer) => {
-            service::begin_upload(&state.app, viewer, operation.one_on_one_id).await
-        }
-        _ => Err(AppError::Unauthenticated),
+    let ticket = match credentials.viewer() {
+        Some(viewer) => service::begin_upload(&state.app, viewer, operation.one_on_one_id).await,
+        None => Err(AppError::Unauthenticated),
     };
     let answer = |result| {
         execute(
@@ -457,8 +456,14 @@ pub async fn download(
                 .get(header::AUTHORIZATION)
                 .map(|v| v.to_str().unwrap_or_default());
             match authenticate(&state.app, authorization).await {
-                Ok(Credentials::User(viewer)) => {
-                    service::downloadable(&state.app, DownloadAccess::Viewer(&viewer), id).await
+                Ok(Credentials::User(viewer) | Credentials::ApiToken(viewer)) => {
+                    match policy::require_attachment_download(&viewer) {
+                        Ok(()) => {
+                            service::downloadable(&state.app, DownloadAccess::Viewer(&viewer), id)
+                                .await
+                        }
+                        Err(refusal) => Err(refusal),
+                    }
                 }
                 Ok(_) => Err(AppError::Unauthenticated),
                 Err(err) => Err(err),

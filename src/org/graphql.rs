@@ -194,7 +194,9 @@ impl OrgMutation {
     ) -> async_graphql::Result<CreateCompanyPayload> {
         match ctx.request().credentials {
             Credentials::Operator => {}
-            Credentials::User(_) => return Err(AppError::Forbidden.into()),
+            Credentials::User(_) | Credentials::ApiToken(_) => {
+                return Err(AppError::Forbidden.into());
+            }
             Credentials::Anonymous | Credentials::Invalid => {
                 return Err(AppError::Unauthenticated.into());
             }

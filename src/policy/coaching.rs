@@ -5,18 +5,26 @@
 use entity::{coaching_session, user::Role};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::{Viewer, allow, led_members_query, tenant};
+use super::{Caller, Viewer, allow, led_members_query, nothing, tenant};
 use crate::error::{AppError, AppResult};
+
+/// Admins and Team Leaders; never a token.
+fn admin_or_leader(viewer: &Viewer) -> bool {
+    match viewer.caller() {
+        Caller::Person(role) => matches!(role, Role::Admin | Role::TeamLeader),
+        Caller::ApiToken(_) => false,
+    }
+}
 
 /// Forms are built, edited and archived by admins and Team Leaders. Everyone of the company
 /// reads them (a coached session shows its agent the steps it was coached with anyway).
 pub fn require_form_manager(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin() || viewer.is_team_leader())
+    allow(admin_or_leader(viewer))
 }
 
 /// A coach is a Team Leader or an admin.
 pub fn require_coach(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin() || viewer.is_team_leader())
+    allow(admin_or_leader(viewer))
 }
 
 /// The coaching sessions `viewer` may see, as a condition on `coaching_sessions`:
@@ -28,17 +36,20 @@ pub fn require_coach(viewer: &Viewer) -> AppResult<()> {
 /// | a Team Leader of a team the agent is in | –     | ✓       |
 /// | an admin                                | –     | ✓       |
 /// | anyone else, anyone of another company  | –     | –       |
-///
-/// `READ_RECORDS` API tokens (a later issue) see coached sessions of their company: when the
-/// token credential exists, it gets the admin's coached arm here and nothing else.
+/// | a `READ_RECORDS` (or, for its aggregates, `READ_ANALYTICS`) token | – | ✓ |
+/// | any other token                         | –     | –       |
 pub fn coaching_session_scope(viewer: &Viewer) -> Condition {
     use coaching_session::{Column, Status};
-    let coached_for_viewer = match viewer.role {
-        Role::Admin => Condition::all(),
-        Role::TeamLeader => Condition::any()
+    let coached_for_viewer = match viewer.caller() {
+        Caller::Person(Role::Admin) => Condition::all(),
+        Caller::Person(Role::TeamLeader) => Condition::any()
             .add(Column::AgentId.eq(viewer.user_id))
             .add(Column::AgentId.in_subquery(led_members_query(viewer.user_id))),
-        Role::TeamMember => Condition::all().add(Column::AgentId.eq(viewer.user_id)),
+        Caller::Person(Role::TeamMember) => {
+            Condition::all().add(Column::AgentId.eq(viewer.user_id))
+        }
+        Caller::ApiToken(grant) if grant.sees_tok_row() => Condition::all(),
+        Caller::ApiToken(_) => nothing(),
     };
     tenant(viewer, Column::CompanyId).add(
         Condition::any()
@@ -70,6 +81,10 @@ pub fn require_coaching_action(
     session: &coaching_session::Model,
     action: CoachingAction,
 ) -> AppResult<()> {
+    if let Caller::ApiToken(_) = viewer.caller() {
+        // Tokens only ever read coaching sessions.
+        return Err(AppError::Forbidden);
+    }
     let is_coach = session.coach_id == viewer.user_id;
     let is_agent = session.agent_id == viewer.user_id;
     match action {

@@ -1,43 +1,87 @@
-//! Who may see and do what: the one place these rules are decided (SPEC §2 and §5).
+//! Who may see and do what: the one place these rules are decided (SPEC §2, §5 and §7).
 //!
 //! Services take the viewer as a required argument and ask this module, either for a yes/no
 //! (`require_*`) or for a query condition that restricts what a select, update or delete can
 //! reach (`*_scope`), so no resolver can forget a rule. Everything is tenant-scoped first:
 //! nothing of another company is ever visible, so it answers `NOT_FOUND`, never `FORBIDDEN`.
+//!
+//! A viewer is a person or an API token (`Viewer::caller`). Every rule matches both arms
+//! explicitly; a token gets only what its scopes grant, and everything else fails closed.
 
 use entity::{team_membership, user::Role};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::IntoColumnRef,
+    sea_query::{Expr, ExprTrait, IntoColumnRef},
 };
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+mod api_tokens;
 mod coaching;
 mod one_on_ones;
+pub use api_tokens::*;
 pub use coaching::*;
 pub use one_on_ones::*;
 
-/// The authenticated person making a request.
+/// The authenticated caller of a request: a person, or an API token acting for its company.
 #[derive(Clone, Debug)]
 pub struct Viewer {
+    /// The person; for an API token, the token's own id, which is no user's id, so no
+    /// "is it theirs" comparison ever matches a token.
     pub user_id: Uuid,
     pub company_id: Uuid,
+    /// The person's role; for an API token the least-privileged role, so that nothing
+    /// reading it directly grants a token more than a stranger of the company. Rules match
+    /// on `caller()` instead.
     pub role: Role,
-    /// The auth session (token) the request came with; logout revokes it.
+    /// The auth session (token) the request came with; logout revokes it. For an API token,
+    /// the token's id.
     pub session_id: Uuid,
     /// When that token expires; long-lived connections end then.
     pub token_expires_at: chrono::DateTime<chrono::Utc>,
+    /// `Some` when the caller is an API token rather than a person.
+    pub api_token: Option<ApiTokenGrant>,
+}
+
+/// Who is calling, as the rules tell callers apart.
+#[derive(Clone, Copy, Debug)]
+pub enum Caller<'a> {
+    Person(Role),
+    ApiToken(&'a ApiTokenGrant),
 }
 
 impl Viewer {
+    /// An API token of `company_id` as a viewer.
+    pub fn for_api_token(
+        token_id: Uuid,
+        company_id: Uuid,
+        scopes: ApiScopes,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            user_id: token_id,
+            company_id,
+            role: Role::TeamMember,
+            session_id: token_id,
+            token_expires_at: expires_at,
+            api_token: Some(ApiTokenGrant { token_id, scopes }),
+        }
+    }
+
+    pub fn caller(&self) -> Caller<'_> {
+        match &self.api_token {
+            Some(grant) => Caller::ApiToken(grant),
+            None => Caller::Person(self.role),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        matches!(self.caller(), Caller::Person(Role::Admin))
     }
 
     pub fn is_team_leader(&self) -> bool {
-        self.role == Role::TeamLeader
+        matches!(self.caller(), Caller::Person(Role::TeamLeader))
     }
 }
 
@@ -61,14 +105,25 @@ fn allow(allowed: bool) -> AppResult<()> {
     }
 }
 
-/// Users, their roles and activation, and teams: admins only.
+/// A condition no row meets: what a caller without the right to a list sees of it.
+fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+/// Users, their roles and activation, and teams: admins only (never a token).
 pub fn require_people_admin(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin())
+    allow(match viewer.caller() {
+        Caller::Person(role) => role == Role::Admin,
+        Caller::ApiToken(_) => false,
+    })
 }
 
 /// SPEC §2: the visibility default may be changed by admins and Team Leaders; every other
-/// setting by admins only.
+/// setting by admins only. Tokens change no setting.
 pub fn require_setting_change(viewer: &Viewer, setting: Setting) -> AppResult<()> {
+    if let Caller::ApiToken(_) = viewer.caller() {
+        return Err(AppError::Forbidden);
+    }
     match setting {
         Setting::PrivateOneOnOnesByDefault => allow(viewer.is_admin() || viewer.is_team_leader()),
         Setting::TimeZone
@@ -79,20 +134,29 @@ pub fn require_setting_change(viewer: &Viewer, setting: Setting) -> AppResult<()
     }
 }
 
-/// Coaching categories: admins and Team Leaders add and archive them.
+/// Coaching categories: admins and Team Leaders add and archive them (never a token).
 pub fn require_category_manager(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin() || viewer.is_team_leader())
+    allow(match viewer.caller() {
+        Caller::Person(role) => matches!(role, Role::Admin | Role::TeamLeader),
+        Caller::ApiToken(_) => false,
+    })
 }
 
-/// The key metric set is company configuration: admins only.
+/// The key metric set is company configuration: admins only (never a token).
 pub fn require_metric_manager(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin())
+    allow(match viewer.caller() {
+        Caller::Person(role) => role == Role::Admin,
+        Caller::ApiToken(_) => false,
+    })
 }
 
-/// Ingesting outside records (metric values, feedback, QA reviews, lessons): admins (and,
-/// later, `INGEST` tokens).
+/// Ingesting outside records (metric values, feedback, QA reviews, lessons): admins and
+/// `INGEST` tokens.
 pub fn require_ingest(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_admin())
+    allow(match viewer.caller() {
+        Caller::Person(role) => role == Role::Admin,
+        Caller::ApiToken(grant) => grant.scopes.contains(ApiScope::Ingest),
+    })
 }
 
 /// Rows of the viewer's company: the first condition of every query.
@@ -101,21 +165,24 @@ pub fn tenant(viewer: &Viewer, company_column: impl ColumnTrait) -> Condition {
 }
 
 /// Records about a person (metric values, feedback, QA reviews) are seen by that person, the
-/// Team Leaders of a team they belong to, and admins — all within the company.
+/// Team Leaders of a team they belong to, admins and `READ_RECORDS` tokens — all within the
+/// company.
 pub fn person_records_scope(
     viewer: &Viewer,
     company_column: impl ColumnTrait,
     person_column: impl ColumnTrait + IntoColumnRef,
 ) -> Condition {
     let scope = tenant(viewer, company_column);
-    match viewer.role {
-        Role::Admin => scope,
-        Role::TeamLeader => scope.add(
+    match viewer.caller() {
+        Caller::Person(Role::Admin) => scope,
+        Caller::Person(Role::TeamLeader) => scope.add(
             Condition::any()
                 .add(person_column.eq(viewer.user_id))
                 .add(person_column.in_subquery(led_members_query(viewer.user_id))),
         ),
-        Role::TeamMember => scope.add(person_column.eq(viewer.user_id)),
+        Caller::Person(Role::TeamMember) => scope.add(person_column.eq(viewer.user_id)),
+        Caller::ApiToken(grant) if grant.scopes.contains(ApiScope::ReadRecords) => scope,
+        Caller::ApiToken(_) => scope.add(nothing()),
     }
 }
 
@@ -147,6 +214,7 @@ mod tests {
             role,
             session_id: Uuid::nil(),
             token_expires_at: chrono::Utc::now(),
+            api_token: None,
         }
     }
 

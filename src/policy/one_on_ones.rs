@@ -4,16 +4,21 @@
 use entity::{company, one_on_one, user::Role};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::{Viewer, allow, led_members_query, tenant};
+use super::{Caller, Viewer, allow, led_members_query, nothing, tenant};
 use crate::error::{AppError, AppResult};
 
 /// The first two answers of SPEC §5's order, before anything about a session is looked at:
-/// 1:1s switched off for the company, then 1:1 permissions off for a non-admin.
+/// 1:1s switched off for the company, then 1:1 permissions off for a non-admin. A token is
+/// no admin: with permissions off ("only admins may use 1:1s") it is refused too.
 pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResult<()> {
     if !company.one_on_ones_enabled {
         return Err(AppError::FeatureDisabled);
     }
-    if !company.one_on_one_permissions_enabled && !viewer.is_admin() {
+    let admin = match viewer.caller() {
+        Caller::Person(role) => role == Role::Admin,
+        Caller::ApiToken(_) => false,
+    };
+    if !company.one_on_one_permissions_enabled && !admin {
         return Err(AppError::Forbidden);
     }
     Ok(())
@@ -29,8 +34,27 @@ pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResu
 /// | LnotM  | –     | –                  | ✓                   | –                |
 /// | ADM    | –     | ✓                  | ✓                   | –                |
 /// | OM, X  | –     | –                  | –                   | –                |
+/// | TOK    | –     | ✓                  | ✓                   | –                |
+///
+/// TOK is a token with `READ_RECORDS`, or with `READ_ANALYTICS` for the aggregates it reads;
+/// any other token sees nothing.
 pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition {
     use one_on_one::{Column, Status};
+    let open_to_others = || {
+        Condition::all()
+            .add(Column::Status.eq(Status::Shared))
+            .add(Column::Private.eq(false))
+    };
+    let role = match viewer.caller() {
+        Caller::Person(role) => role,
+        Caller::ApiToken(grant) => {
+            return tenant(viewer, Column::CompanyId).add(if grant.sees_tok_row() {
+                open_to_others()
+            } else {
+                nothing()
+            });
+        }
+    };
     let shared = Column::Status.eq(Status::Shared);
     let as_participant = Condition::any()
         .add(Column::LeaderId.eq(viewer.user_id))
@@ -39,13 +63,12 @@ pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition 
                 .add(Column::MemberId.eq(viewer.user_id))
                 .add(shared.clone()),
         );
-    let open_to_others = Condition::all().add(shared).add(Column::Private.eq(false));
-    let as_other = match viewer.role {
-        Role::Admin => Some(open_to_others),
+    let as_other = match role {
+        Role::Admin => Some(open_to_others()),
         Role::TeamLeader if company.private_one_on_ones_by_default => Some(
-            open_to_others.add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
+            open_to_others().add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
         ),
-        Role::TeamLeader => Some(open_to_others),
+        Role::TeamLeader => Some(open_to_others()),
         Role::TeamMember => None,
     };
     let mut visible = Condition::any().add(as_participant);
@@ -76,6 +99,10 @@ pub fn require_one_on_one_action(
     session: &one_on_one::Model,
     action: OneOnOneAction,
 ) -> AppResult<()> {
+    if let Caller::ApiToken(_) = viewer.caller() {
+        // Tokens only ever read 1:1s.
+        return Err(AppError::Forbidden);
+    }
     let is_leader = session.leader_id == viewer.user_id;
     let is_member = session.member_id == viewer.user_id;
     allow(match action {
@@ -98,20 +125,29 @@ pub fn attachment_removal(viewer: &Viewer, uploaded_by: uuid::Uuid) -> OneOnOneA
     }
 }
 
-/// Personal notes are their author's alone, on every path.
+/// Personal notes are their author's alone, on every path; a token reads none (SPEC §7).
 pub fn may_read_personal_note(viewer: &Viewer, author_id: uuid::Uuid) -> bool {
-    viewer.user_id == author_id
+    match viewer.caller() {
+        Caller::Person(_) => viewer.user_id == author_id,
+        Caller::ApiToken(_) => false,
+    }
 }
 
 /// Who may open a 1:1 with a member: a Team Leader, for a Team Member of the company.
 pub fn require_one_on_one_creator(viewer: &Viewer) -> AppResult<()> {
-    allow(viewer.is_team_leader())
+    allow(match viewer.caller() {
+        Caller::Person(role) => role == Role::TeamLeader,
+        Caller::ApiToken(_) => false,
+    })
 }
 
 /// Saving a feedback record or QA review for discussion: the agent it is about, or a Team
-/// Leader (who can see it through `person_records_scope`).
+/// Leader (who can see it through `person_records_scope`). Tokens save nothing.
 pub fn require_save_for_discussion(viewer: &Viewer, subject_id: uuid::Uuid) -> AppResult<()> {
-    allow(viewer.is_team_leader() || viewer.user_id == subject_id)
+    allow(match viewer.caller() {
+        Caller::Person(role) => role == Role::TeamLeader || viewer.user_id == subject_id,
+        Caller::ApiToken(_) => false,
+    })
 }
 
 /// The tombstones `viewer` may see: those of records in sessions they see (the same rule as

@@ -104,6 +104,11 @@ fn uploaded_id(answer: &Answer) -> String {
         .to_owned()
 }
 
+/// Uploads a small MP3 as `token`; returns the attachment's id.
+pub async fn upload_mp3(app: &TestApp, token: &str, session: &str) -> String {
+    uploaded_id(&upload(app, token, session, "clip.mp3", &mp3(4096)).await)
+}
+
 async fn database(app: &TestApp) -> DatabaseConnection {
     Database::connect(app.config.database_url()).await.unwrap()
 }

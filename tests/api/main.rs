@@ -16,5 +16,6 @@ mod privacy;
 mod schema;
 mod sync;
 mod tenancy;
+mod tokens;
 mod ws_client;
 mod yjs_client;

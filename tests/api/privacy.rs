@@ -1,4 +1,5 @@
-//! SPEC §5 as tables: who sees a 1:1, who may change what, and the order of refusals.
+//! SPEC §5 as tables: who sees a 1:1, who may change what, and the order of refusals — for
+//! people and for `READ_RECORDS` API tokens (TOK).
 
 use serde_json::{Value, json};
 
@@ -13,12 +14,13 @@ enum Kind {
     Adm,
     Om,
     X,
+    Tok,
 }
 use Kind::*;
 
 /// Who sees S — the spec's table, column for column:
 /// (viewer, draft, shared & default on, shared & default off, private & shared)
-const SEES: [(Kind, bool, bool, bool, bool); 7] = [
+const SEES: [(Kind, bool, bool, bool, bool); 8] = [
     (L, true, true, true, true),
     (M, false, true, true, true),
     (LoM, false, true, true, false),
@@ -26,6 +28,7 @@ const SEES: [(Kind, bool, bool, bool, bool); 7] = [
     (Adm, false, true, true, false),
     (Om, false, false, false, false),
     (X, false, false, false, false),
+    (Tok, false, true, true, false),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,6 +109,7 @@ async fn world(app: &TestApp) -> World {
     .await;
     app.create_team(&admin, &other_leader, &[]).await;
     let outsider = app.create_company("Elsewhere").await;
+    let (_, records_token) = crate::tokens::create_token(app, &admin, &["READ_RECORDS"]).await;
     let lesson = app
         .ok(
             &admin,
@@ -131,6 +135,14 @@ async fn world(app: &TestApp) -> World {
             ),
             (Om, colleague),
             (X, outsider.admin),
+            (
+                Tok,
+                Person {
+                    id: String::new(),
+                    email: String::new(),
+                    token: records_token,
+                },
+            ),
         ],
         leader,
         team,
@@ -217,6 +229,9 @@ async fn who_sees_a_one_on_one_and_who_may_change_it() {
                             Allowed::Participants => kind == L || kind == M,
                         };
                         let expected = match (sees, may) {
+                            // A token is refused every 1:1 mutation before any session is
+                            // looked at.
+                            _ if kind == Tok => Some("FORBIDDEN"),
                             (false, _) => Some("NOT_FOUND"),
                             (true, false) => Some("FORBIDDEN"),
                             (true, true) => None,
@@ -273,6 +288,8 @@ async fn switched_off_one_on_ones_and_permissions_answer_in_order() {
     .await;
     let read = "query($id: ID!) { oneOnOne(id: $id) { id } }";
     let list = "{ oneOnOnes { totalCount } }";
+    let (_, records_token) =
+        crate::tokens::create_token(&app, &world.admin, &["READ_RECORDS"]).await;
 
     app.ok(
         &world.admin,
@@ -280,7 +297,12 @@ async fn switched_off_one_on_ones_and_permissions_answer_in_order() {
         json!({}),
     )
     .await;
-    for token in [&world.leader.token, &member.token, &world.admin] {
+    for token in [
+        &world.leader.token,
+        &member.token,
+        &world.admin,
+        &records_token,
+    ] {
         for query in [read, list] {
             let response = app.gql(Some(token), query, json!({ "id": session })).await;
             assert_eq!(
@@ -303,7 +325,8 @@ async fn switched_off_one_on_ones_and_permissions_answer_in_order() {
     );
 
     app.ok(&world.admin, "mutation { updateCompanySettings(input: { oneOnOnesEnabled: true, oneOnOnePermissionsEnabled: false }) { timeZone } }", json!({})).await;
-    for token in [&world.leader.token, &member.token] {
+    // "Only admins may use 1:1s", and a token is no admin.
+    for token in [&world.leader.token, &member.token, &records_token] {
         let response = app.gql(Some(token), read, json!({ "id": session })).await;
         assert_eq!(
             error_code(&response).as_deref(),
