@@ -59,12 +59,14 @@ pub fn router(state: HttpState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus))
         .with_state(state)
-        .layer(middleware::from_fn_with_state(metrics, track_requests))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        // Outside panics and timeouts, so their 500s and 408s are counted too; every layer
+        // added here wraps the matched route, so the route pattern is known.
+        .layer(middleware::from_fn_with_state(metrics, track_requests))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

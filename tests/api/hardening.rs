@@ -16,7 +16,7 @@ use crate::{
 async fn category_names(app: &TestApp, token: &str) -> Vec<String> {
     app.ok(
         token,
-        "{ coachingCategories(first: 100) { nodes { name } } }",
+        "{ coachingCategories { nodes { name } } }",
         json!({}),
     )
     .await["coachingCategories"]["nodes"]
