@@ -19,7 +19,7 @@ use std::{
 
 use bytes::Bytes;
 use coach::{
-    config::{Config, Environment},
+    config::{Config, CorsOrigins, Environment},
     startup::Application,
 };
 use serde_json::{Value, json};
@@ -91,6 +91,8 @@ impl Node {
             max_body_bytes: 2 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
             redis_prefix: "bench".into(),
+            cors_allowed_origins: CorsOrigins::Localhost,
+            metrics_token: None,
         };
         let app = Application::build(config).await.unwrap();
         let address = format!("http://{}", app.local_addr());

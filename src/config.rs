@@ -11,6 +11,52 @@ pub enum Environment {
     Production,
 }
 
+/// Which browser origins may call the API from another origin (`CORS_ALLOWED_ORIGINS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `*`: any origin. Credentials are bearer tokens, never cookies, so no origin can act
+    /// for a user without holding that user's token.
+    Any,
+    /// Exactly these origins (`scheme://host[:port]`); empty: no cross-origin browser access.
+    List(Vec<String>),
+    /// `http://localhost:<any port>` and `http://127.0.0.1:<any port>`: a front end in
+    /// development.
+    Localhost,
+}
+
+impl CorsOrigins {
+    fn parse(value: Option<&str>, environment: Environment) -> anyhow::Result<Self> {
+        let Some(value) = value else {
+            return Ok(match environment {
+                Environment::Development => Self::Localhost,
+                Environment::Production => Self::List(Vec::new()),
+            });
+        };
+        if value.trim() == "*" {
+            return Ok(Self::Any);
+        }
+        let origins = value
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| {
+                let rest = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(['/', ' ', '*']) => {
+                        Ok(origin.to_owned())
+                    }
+                    _ => bail!(
+                        "CORS_ALLOWED_ORIGINS: {origin:?} is not an origin like https://app.example.com"
+                    ),
+                }
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self::List(origins))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen_addr: SocketAddr,
@@ -37,6 +83,9 @@ pub struct Config {
     pub ws_init_timeout: Duration,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
     pub redis_prefix: String,
+    pub cors_allowed_origins: CorsOrigins,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -77,6 +126,11 @@ impl Config {
             max_body_bytes: 2 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "coach".into()),
+            cors_allowed_origins: CorsOrigins::parse(
+                var("CORS_ALLOWED_ORIGINS").as_deref(),
+                environment,
+            )?,
+            metrics_token: var("METRICS_TOKEN"),
         })
     }
 

@@ -15,7 +15,9 @@
 //! - `realtime`  — live delivery: the event bus (Redis fan-out) and graphql-transport-ws.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
 //! - `graphql`   — the merged schema, request context and Relay pagination.
-//! - `http`      — routes, middleware, the GraphQL endpoint, health checks.
+//! - `http`      — routes, middleware, the GraphQL endpoint, health checks, the PDF export route.
+//! - `metrics`   — each node's Prometheus registry (`GET /metrics`).
+//! - `pdf`       — a small text layout over krilla for server-made PDFs (the 1:1 export).
 //! - `startup`   — `Application`: one node, built from a `Config`, run until shutdown.
 //! - `error`     — the one error type and its mapping to `extensions.code`.
 //!
@@ -34,9 +36,11 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
 pub mod notes;
 pub mod one_on_ones;
 pub mod org;
+pub mod pdf;
 pub mod policy;
 pub mod realtime;
 pub mod startup;

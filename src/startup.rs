@@ -16,6 +16,7 @@ use crate::{
     email::OutboxWorker,
     graphql::build_schema,
     http::{HttpState, router},
+    metrics::Metrics,
     realtime::bus::EventBus,
     state::AppState,
 };
@@ -75,6 +76,7 @@ impl Application {
             bus,
             shutdown: stopped,
             attachments,
+            metrics: Arc::new(Metrics::default()),
         };
         // Repairs what a crash left between an attachment's row and its object.
         if let Err(err) = sweep(&state, SWEEP_GRACE).await {

@@ -9,6 +9,7 @@ use crate::{
     attachments::store::AttachmentStore,
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
+    metrics::Metrics,
     realtime::bus::EventBus,
 };
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     pub attachments: AttachmentStore,
     pub bus: EventBus,
+    /// This node's Prometheus registry (one per node, never process-global).
+    pub metrics: Arc<Metrics>,
     /// Flips to `true` when the node shuts down; long-lived work (WebSocket connections,
     /// workers) watches it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

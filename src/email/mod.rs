@@ -14,7 +14,7 @@ mod worker;
 
 use chrono::Utc;
 use entity::email_outbox::{self, EmailStatus};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -60,4 +60,12 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, email: OutgoingEmail) -> AppRes
         .exec_without_returning(db)
         .await?;
     Ok(id)
+}
+
+/// Emails still to send (PENDING, whether waiting or retrying): the metrics' outbox backlog.
+pub async fn backlog<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
+    Ok(email_outbox::Entity::find()
+        .filter(email_outbox::Column::Status.eq(EmailStatus::Pending))
+        .count(db)
+        .await?)
 }

@@ -2,6 +2,9 @@
 //! Resolvers are thin: they read the viewer from the request and call their domain's service.
 
 pub mod connection;
+mod limits;
+
+pub use limits::MAX_ALIASES;
 
 use std::sync::Arc;
 
@@ -17,6 +20,7 @@ use crate::{
     dashboard::graphql::DashboardQuery,
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
+    metrics::GraphqlMetrics,
     one_on_ones::{
         graphql::{OneOnOneMutation, OneOnOneQuery},
         loaders::OneOnOneLoader,
@@ -64,6 +68,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Realtim
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
         .extension(crate::auth::gate::ApiTokenGate)
+        .extension(limits::AliasLimit)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {
@@ -71,7 +76,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
     if state.config.is_production() {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.data(state).finish()
+    builder
+        .extension(GraphqlMetrics(state.metrics.clone()))
+        .data(state)
+        .finish()
 }
 
 /// The SDL as `print-schema` writes it to `schema.graphql`.

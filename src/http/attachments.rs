@@ -30,7 +30,10 @@ use multer::{Constraints, Multipart, SizeLimit};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{HttpState, graphql::refusal};
+use super::{
+    HttpState, bearer_viewer,
+    graphql::{refusal, status_of},
+};
 use crate::{
     attachments::{
         UploadOutcome, formats,
@@ -66,18 +69,6 @@ fn has_preflight_header(headers: &HeaderMap) -> bool {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| !v.trim().is_empty())
         })
-}
-
-fn status_of(error: &AppError) -> StatusCode {
-    match error {
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden | AppError::FeatureDisabled => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
 }
 
 fn multipart_error(err: multer::Error) -> AppError {
@@ -451,24 +442,12 @@ pub async fn download(
             let access = DownloadAccess::Link { expires, signature };
             service::downloadable(&state.app, access, id).await
         }
-        _ => {
-            let authorization = headers
-                .get(header::AUTHORIZATION)
-                .map(|v| v.to_str().unwrap_or_default());
-            match authenticate(&state.app, authorization).await {
-                Ok(Credentials::User(viewer) | Credentials::ApiToken(viewer)) => {
-                    match policy::require_attachment_download(&viewer) {
-                        Ok(()) => {
-                            service::downloadable(&state.app, DownloadAccess::Viewer(&viewer), id)
-                                .await
-                        }
-                        Err(refusal) => Err(refusal),
-                    }
-                }
-                Ok(_) => Err(AppError::Unauthenticated),
-                Err(err) => Err(err),
+        _ => match bearer_viewer(&state, &headers).await {
+            Ok(viewer) => {
+                service::downloadable(&state.app, DownloadAccess::Viewer(&viewer), id).await
             }
-        }
+            Err(err) => Err(err),
+        },
     };
     let row = match row {
         Ok(row) => row,

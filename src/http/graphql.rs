@@ -12,8 +12,8 @@ use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
 use axum::{
     Json,
     body::Body,
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{ConnectInfo, RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 use serde_json::json;
@@ -23,12 +23,43 @@ use crate::{
     auth::service::authenticate,
     error::AppError,
     graphql::{default_error_codes, request_data},
+    metrics::RefusedWith,
 };
 
 /// Most operations one batched request may carry.
 pub const MAX_BATCH: usize = 10;
 
-pub async fn graphiql(State(state): State<HttpState>) -> Response {
+/// `GET /graphql` never executes an operation, so a mutation cannot ride on a link, an
+/// `<img>` or a prefetch: a GraphQL client's GET (one with a `query` parameter, not asking
+/// for a page) is refused with 405. A browser gets GraphiQL outside production, which sends
+/// its operations with POST.
+pub async fn graphql_get(
+    State(state): State<HttpState>,
+    RawQuery(parameters): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let has_operation = parameters.as_deref().is_some_and(|parameters| {
+        parameters
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("query"))
+    });
+    if has_operation && !wants_page {
+        let mut response = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            AppError::bad_input(
+                "method",
+                "send GraphQL operations with POST; GET /graphql only serves GraphiQL",
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     if state.app.config.is_production() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -58,11 +89,26 @@ pub fn refusal(status: StatusCode, error: AppError) -> Response {
         AppError::BadUserInput { field, .. } => json!({ "code": code, "field": field }),
         _ => json!({ "code": code }),
     };
-    (
+    let mut response = (
         status,
         Json(json!({ "errors": [{ "message": message, "extensions": extensions }] })),
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(RefusedWith(code));
+    response
+}
+
+/// The HTTP status of a refusal outside GraphQL execution (downloads, exports).
+pub(crate) fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden | AppError::FeatureDisabled => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// Whether the request's `Content-Type` is `media_type` (parameters aside).

@@ -1,7 +1,8 @@
-//! The HTTP surface: routes, middleware (request ids, tracing, panics, CORS later), the
-//! GraphQL endpoint and health checks.
+//! The HTTP surface: routes, middleware (request ids, tracing, panics, CORS, metrics), the
+//! GraphQL endpoint, downloads and exports, health checks and `/metrics`.
 
 mod attachments;
+mod export;
 mod graphql;
 
 use std::time::Duration;
@@ -9,18 +10,31 @@ use std::time::Duration;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderName, StatusCode},
-    response::IntoResponse,
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-use crate::{graphql::AppSchema, state::AppState};
+use crate::{
+    auth::{
+        Credentials, bearer_token,
+        service::{authenticate, constant_time_eq},
+    },
+    config::CorsOrigins,
+    error::{AppError, AppResult},
+    graphql::AppSchema,
+    metrics::track_requests,
+    policy::{self, Viewer},
+    state::AppState,
+};
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -31,21 +45,29 @@ pub struct HttpState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: HttpState) -> Router {
+    let cors = cors(&state.app.config.cors_allowed_origins);
+    let metrics = state.app.metrics.clone();
     Router::new()
         .route(
             "/graphql",
-            get(graphql::graphiql).post(graphql::graphql_post),
+            get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/graphql/ws", get(crate::realtime::ws::upgrade))
         .route("/attachments/{id}", get(attachments::download))
+        .route("/one-on-ones/{id}/export.pdf", get(export::one_on_one_pdf))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(prometheus))
         .with_state(state)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
+        // Outside panics and timeouts, so their 500s and 408s are counted too; every layer
+        // added here wraps the matched route, so the route pattern is known.
+        .layer(middleware::from_fn_with_state(metrics, track_requests))
+        .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
@@ -63,6 +85,96 @@ pub fn router(state: HttpState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Cross-origin browser access (`CORS_ALLOWED_ORIGINS`). A refused origin's preflight gets
+/// no `Access-Control-Allow-Origin`, so the browser never sends the request.
+fn cors(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => {
+            AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+        }
+        CorsOrigins::Localhost => AllowOrigin::predicate(|origin, _| is_localhost(origin)),
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            HeaderName::from_static("apollo-require-preflight"),
+            HeaderName::from_static("x-apollo-operation-name"),
+        ])
+        .expose_headers([
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+            REQUEST_ID,
+        ])
+        .max_age(Duration::from_secs(10 * 60))
+}
+
+/// `http(s)://localhost[:port]`, `http(s)://127.0.0.1[:port]` or `http(s)://[::1][:port]`.
+fn is_localhost(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(authority) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The caller of a plain HTTP route that reads a session's files (`Authorization: Bearer`,
+/// as on `POST /graphql`): a person, or an API token allowed to read records;
+/// `UNAUTHENTICATED` for missing or bad credentials.
+async fn bearer_viewer(state: &HttpState, headers: &HeaderMap) -> AppResult<Viewer> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    match authenticate(&state.app, authorization).await? {
+        Credentials::User(viewer) => Ok(viewer),
+        Credentials::ApiToken(viewer) => {
+            policy::require_http_record_read(&viewer)?;
+            Ok(viewer)
+        }
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+/// `GET /metrics` in the OpenMetrics text format. Open unless `METRICS_TOKEN` is set (then a
+/// bearer token): it shows counts only, no names or content.
+async fn prometheus(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.app.config.metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token);
+        if !presented.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
+            return graphql::refusal(StatusCode::UNAUTHORIZED, AppError::Unauthenticated);
+        }
+    }
+    let backlog = crate::email::backlog(&state.app.db)
+        .await
+        .inspect_err(|err| tracing::warn!(error = ?err, "metrics: counting the outbox failed"))
+        .ok();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.app.metrics.encode(backlog),
+    )
+        .into_response()
 }
 
 /// The process is up.

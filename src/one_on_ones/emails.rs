@@ -1,10 +1,13 @@
 //! The emails a 1:1 sends: the share notice and the recap. They are composed from what both
 //! participants may see — never a personal note — and queued in the caller's transaction.
 
-use entity::{action_item, kudo, one_on_one, user};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{one_on_one, user};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
-use super::{items::shows_action_item, notes::load_shared};
+use super::{
+    items::{kudos_of, shown_action_items},
+    notes::load_shared,
+};
 use crate::{
     config::Config,
     email::{self, OutgoingEmail},
@@ -83,14 +86,7 @@ pub async fn enqueue_recap<C: ConnectionTrait>(
             escape(&author.name)
         ));
     }
-    let items: Vec<action_item::Model> = action_item::Entity::find()
-        .filter(action_item::Column::SeriesId.eq(session.series_id))
-        .order_by_asc(action_item::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|item| shows_action_item(session, item))
-        .collect();
+    let items = shown_action_items(db, session).await?;
     text.push_str("\nAction items\n");
     html.push_str("<h2>Action items</h2><ul>");
     for item in &items {
@@ -107,11 +103,7 @@ pub async fn enqueue_recap<C: ConnectionTrait>(
         ));
     }
     html.push_str("</ul>");
-    let kudos = kudo::Entity::find()
-        .filter(kudo::Column::OneOnOneId.eq(session.id))
-        .order_by_asc(kudo::Column::Id)
-        .all(db)
-        .await?;
+    let kudos = kudos_of(db, session).await?;
     text.push_str("\nKudos\n");
     html.push_str("<h2>Kudos</h2><ul>");
     for kudo in &kudos {

@@ -426,6 +426,34 @@ pub fn shows_action_item(session: &one_on_one::Model, item: &action_item::Model)
                     .is_none_or(|done_at| done_at >= session.created_at)))
 }
 
+/// The action items `session` shows, oldest first (for its recap and its export; queries
+/// batch them through `OneOnOneLoader`).
+pub async fn shown_action_items<C: ConnectionTrait>(
+    db: &C,
+    session: &one_on_one::Model,
+) -> AppResult<Vec<action_item::Model>> {
+    Ok(action_item::Entity::find()
+        .filter(action_item::Column::SeriesId.eq(session.series_id))
+        .order_by_asc(action_item::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|item| shows_action_item(session, item))
+        .collect())
+}
+
+/// The kudos of a session, oldest first.
+pub async fn kudos_of<C: ConnectionTrait>(
+    db: &C,
+    session: &one_on_one::Model,
+) -> AppResult<Vec<kudo::Model>> {
+    Ok(kudo::Entity::find()
+        .filter(kudo::Column::OneOnOneId.eq(session.id))
+        .order_by_asc(kudo::Column::Id)
+        .all(db)
+        .await?)
+}
+
 pub fn snapshot(item: &action_item::Model) -> ActionItemSnapshot {
     ActionItemSnapshot {
         id: item.id,

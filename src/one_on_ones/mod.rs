@@ -4,6 +4,7 @@
 
 pub mod emails;
 pub mod events;
+pub mod export;
 pub mod graphql;
 pub mod items;
 pub mod loaders;

@@ -123,9 +123,10 @@ pub fn require_root_field(viewer: &Viewer, operation: Operation, field: &str) ->
     })
 }
 
-/// Downloading an attachment outside GraphQL: people who see the session, and
-/// `READ_RECORDS` tokens that see it (the session's visibility is checked by the caller).
-pub fn require_attachment_download(viewer: &Viewer) -> AppResult<()> {
+/// Reading a session's files outside GraphQL (attachment downloads, PDF exports): people who
+/// see the session, and `READ_RECORDS` tokens that see it (the session's visibility is
+/// checked by the caller).
+pub fn require_http_record_read(viewer: &Viewer) -> AppResult<()> {
     allow(match viewer.caller() {
         Caller::Person(_) => true,
         Caller::ApiToken(grant) => grant.scopes.contains(ApiScope::ReadRecords),

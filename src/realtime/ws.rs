@@ -303,6 +303,7 @@ impl Connection {
                     Credentials::User(viewer),
                     self.peer.ip().to_string(),
                 ));
+                let request = request.data(self.state.app.metrics.subscription_opened());
                 let task = tokio::spawn(run_subscription(
                     self.state.schema.clone(),
                     id.clone(),

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, sync::atomic::AtomicU32, time::Duration};
 
 use coach::{
-    config::{Config, Environment},
+    config::{Config, CorsOrigins, Environment},
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -68,6 +68,8 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         max_body_bytes: 2 * 1024 * 1024,
         ws_init_timeout: Duration::from_millis(500),
         redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
+        cors_allowed_origins: CorsOrigins::Localhost,
+        metrics_token: None,
     }
 }
 

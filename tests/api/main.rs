@@ -4,7 +4,9 @@
 mod attachments;
 mod auth;
 mod coaching;
+mod export;
 mod faults;
+mod hardening;
 mod helpers;
 mod http;
 mod ingest;

@@ -1,0 +1,188 @@
+//! `GET /one-on-ones/{id}/export.pdf`: a real PDF (parsed here with lopdf) holding what the
+//! viewer sees of the session and their own personal note only, for exactly those who see it.
+
+use serde_json::json;
+
+use crate::{
+    helpers::{Person, TestApp, error_code, spawn_app},
+    one_on_ones::{Pair, new_draft, pair},
+};
+
+async fn export(app: &TestApp, token: Option<&str>, id: &str) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(format!("{}/one-on-ones/{id}/export.pdf", app.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+/// The text of every page, with whitespace removed (line breaks and glyph spacing are the
+/// renderer's business; the words are what a reader gets).
+fn pdf_text(bytes: &[u8]) -> (usize, String) {
+    let document = lopdf::Document::load_mem(bytes).expect("a PDF that parses");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    let text = document.extract_text(&pages).expect("extractable text");
+    (pages.len(), squash(&text))
+}
+
+fn squash(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+async fn text_of_export(app: &TestApp, person: &Person, id: &str) -> (usize, String) {
+    let response = export(app, Some(&person.token), id).await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    pdf_text(&bytes)
+}
+
+#[tokio::test]
+async fn the_export_holds_the_session_and_only_the_viewers_personal_note() {
+    let app = spawn_app().await;
+    let Pair {
+        company_admin: admin,
+        leader,
+        member,
+    } = pair(&app).await;
+    let id = new_draft(
+        &app,
+        &leader,
+        &member,
+        json!({ "title": "Quartalsgespräch — Ярослав 1:1" }),
+    )
+    .await;
+    let run = |token: &str, query: &str| {
+        let (app, token, query, id) = (&app, token.to_owned(), query.to_owned(), id.clone());
+        async move { app.ok(&token, &query, json!({ "id": id })).await }
+    };
+    run(
+        &leader.token,
+        "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }",
+    )
+    .await;
+    run(&leader.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Leader notes: Größe zählt, привет\", baseVersion: 0) { version } }").await;
+    run(&member.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Member notes: need more coaching\", baseVersion: 0) { version } }").await;
+    run(&leader.token, "mutation($id: ID!) { updatePersonalNote(oneOnOneId: $id, text: \"LEADER-SECRET burnout\") { text } }").await;
+    run(&member.token, "mutation($id: ID!) { updatePersonalNote(oneOnOneId: $id, text: \"MEMBER-SECRET raise\") { text } }").await;
+    run(
+        &leader.token,
+        "mutation($id: ID!) { addKudo(oneOnOneId: $id, text: \"Saved a VIP account\") { id } }",
+    )
+    .await;
+    run(&member.token, "mutation($id: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Shadow a senior agent\", dueOn: \"2026-03-09\" }) { id } }").await;
+    let lesson = app.ok(&admin, "mutation { upsertLesson(input: { title: \"Empathy 101\", url: \"https://lessons.example/e\" }) { id } }", json!({})).await["upsertLesson"]["id"].clone();
+    app.ok(&leader.token, "mutation($id: ID!, $l: ID!) { addDiscussionItem(oneOnOneId: $id, input: { lessonId: $l, coachingText: \"Watch before Friday\" }) { id } }", json!({ "id": id, "l": lesson })).await;
+
+    let response = export(&app, Some(&leader.token), &id).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(disposition.contains(".pdf"), "{disposition}");
+
+    let (_, leaders) = text_of_export(&app, &leader, &id).await;
+    let (_, members) = text_of_export(&app, &member, &id).await;
+    for text in [&leaders, &members] {
+        for expected in [
+            "Quartalsgespräch — Ярослав 1:1",
+            "TEAM_LEADER person",
+            "TEAM_MEMBER person",
+            "Leader notes: Größe zählt, привет",
+            "Member notes: need more coaching",
+            "Saved a VIP account",
+            "Shadow a senior agent",
+            "Empathy 101",
+            "Watch before Friday",
+        ] {
+            assert!(
+                text.contains(&squash(expected)),
+                "{expected:?} missing in {text}"
+            );
+        }
+    }
+    assert!(leaders.contains("LEADER-SECRET"));
+    assert!(!leaders.contains("MEMBER-SECRET"), "{leaders}");
+    assert!(members.contains("MEMBER-SECRET"));
+    assert!(!members.contains("LEADER-SECRET"), "{members}");
+
+    // The admin sees the shared session, and no personal note at all.
+    let admin_person = Person {
+        id: String::new(),
+        email: String::new(),
+        token: admin.clone(),
+    };
+    let (_, admins) = text_of_export(&app, &admin_person, &id).await;
+    assert!(admins.contains(&squash("Leader notes")));
+    assert!(!admins.contains("SECRET"), "{admins}");
+}
+
+#[tokio::test]
+async fn long_notes_flow_onto_more_pages() {
+    let app = spawn_app().await;
+    let Pair { leader, member, .. } = pair(&app).await;
+    let id = new_draft(&app, &leader, &member, json!({})).await;
+    let words: Vec<String> = (0..1500).map(|n| format!("word{n}")).collect();
+    app.ok(&leader.token, "mutation($id: ID!, $t: String!) { updateSharedNote(oneOnOneId: $id, text: $t, baseVersion: 0) { version } }", json!({ "id": id, "t": words.join(" ") })).await;
+    let (pages, text) = text_of_export(&app, &leader, &id).await;
+    assert!(pages >= 2, "{pages} page(s)");
+    assert!(text.contains("word0word1word2"));
+    assert!(text.contains("word1498word1499"));
+}
+
+#[tokio::test]
+async fn only_those_who_see_the_session_get_its_export() {
+    let app = spawn_app().await;
+    let Pair {
+        company_admin: admin,
+        leader,
+        member,
+    } = pair(&app).await;
+    let other_member = app.create_user(&admin, "TEAM_MEMBER").await;
+    let stranger = app.create_company("Other").await.admin;
+    let draft = new_draft(&app, &leader, &member, json!({})).await;
+
+    let no_token = export(&app, None, &draft).await;
+    assert_eq!(no_token.status(), 401);
+    let body: serde_json::Value = no_token.json().await.unwrap();
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        export(&app, Some("not-a-token"), &draft).await.status(),
+        401
+    );
+
+    // A draft is the leader's alone; nobody else learns that it exists.
+    let missing = uuid::Uuid::new_v4().to_string();
+    for (token, id) in [
+        (&member.token, draft.as_str()),
+        (&other_member.token, draft.as_str()),
+        (&stranger.token, draft.as_str()),
+        (&leader.token, missing.as_str()),
+        (&leader.token, "not-an-id"),
+    ] {
+        let response = export(&app, Some(token), id).await;
+        assert_eq!(response.status(), 404, "{id}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
+    }
+    assert_eq!(
+        export(&app, Some(&leader.token), &draft).await.status(),
+        200
+    );
+
+    // 1:1s switched off: the company's answer comes before visibility.
+    app.ok(
+        &admin,
+        "mutation { updateCompanySettings(input: { oneOnOnesEnabled: false }) { timeZone } }",
+        json!({}),
+    )
+    .await;
+    let off = export(&app, Some(&leader.token), &draft).await;
+    assert_eq!(off.status(), 403);
+    let body: serde_json::Value = off.json().await.unwrap();
+    assert_eq!(error_code(&body).as_deref(), Some("FEATURE_DISABLED"));
+}
