@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
+    analytics::graphql::AnalyticsQuery,
     attachments::graphql::AttachmentMutation,
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
     coaching::{
@@ -38,6 +39,7 @@ pub struct Query(
     OneOnOneQuery,
     CoachingQuery,
     DashboardQuery,
+    AnalyticsQuery,
 );
 
 #[derive(MergedObject, Default)]
