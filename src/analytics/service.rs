@@ -12,15 +12,17 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{
-    action_item, coaching_category, coaching_session, company, discussion_item, one_on_one,
-    team, team_membership,
+    action_item, coaching_category, coaching_session, company, discussion_item, one_on_one, team,
+    team_membership,
 };
 use futures_util::TryStreamExt;
 use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType},
+    ActiveEnum, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
+    sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType,
+    },
 };
 use uuid::Uuid;
 
@@ -255,7 +257,11 @@ pub async fn category_usage(state: &AppState, scope: &Scope) -> AppResult<Vec<Ca
     use discussion_item::Column as Discussion;
     let mut items = categorized_items::<discussion_item::Entity>(
         scope,
-        [Discussion::CategoryId, Discussion::OneOnOneId, Discussion::CompanyId],
+        [
+            Discussion::CategoryId,
+            Discussion::OneOnOneId,
+            Discussion::CompanyId,
+        ],
         true,
     );
     items.union(
@@ -270,7 +276,10 @@ pub async fn category_usage(state: &AppState, scope: &Scope) -> AppResult<Vec<Ca
     let column = |name: &str| Expr::col((items_alias.clone(), Alias::new(name)));
     let query = Query::select()
         .expr_as(column("category_id"), Alias::new("category_id"))
-        .expr_as(column("one_on_one_id").count_distinct(), Alias::new("sessions"))
+        .expr_as(
+            column("one_on_one_id").count_distinct(),
+            Alias::new("sessions"),
+        )
         .expr_as(Expr::col(Asterisk).count(), Alias::new("items"))
         .expr_as(column("discussion").sum(), Alias::new("discussion_items"))
         .from_subquery(items, items_alias.clone())
@@ -285,7 +294,10 @@ pub async fn category_usage(state: &AppState, scope: &Scope) -> AppResult<Vec<Ca
             .collect();
 
     let categories = coaching_category::Entity::find()
-        .filter(policy::tenant(&scope.viewer, coaching_category::Column::CompanyId))
+        .filter(policy::tenant(
+            &scope.viewer,
+            coaching_category::Column::CompanyId,
+        ))
         .order_by_asc(coaching_category::Column::Name)
         .order_by_asc(coaching_category::Column::Id)
         .all(&state.db)
@@ -653,9 +665,8 @@ pub async fn kpi_variance_trend(state: &AppState, scope: &Scope) -> AppResult<Ve
                     week,
                     rows: s.rows,
                     average_variance: mean(s.variance, s.rows, decimal::MAX_SCALE),
-                    average_variance_percent: (s.percent_rows > 0).then(|| {
-                        mean(s.percent, s.percent_rows, decimal::PERCENT_SCALE)
-                    }),
+                    average_variance_percent: (s.percent_rows > 0)
+                        .then(|| mean(s.percent, s.percent_rows, decimal::PERCENT_SCALE)),
                 })
                 .collect(),
         })

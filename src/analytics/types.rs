@@ -233,12 +233,7 @@ impl KpiVarianceSeries {
     }
 
     async fn weeks(&self) -> Vec<KpiVarianceWeek> {
-        self.0
-            .weeks
-            .iter()
-            .copied()
-            .map(KpiVarianceWeek)
-            .collect()
+        self.0.weeks.iter().copied().map(KpiVarianceWeek).collect()
     }
 }
 
