@@ -151,6 +151,9 @@ pub fn week_start(date: NaiveDate) -> NaiveDate {
     date - Days::new(u64::from(date.weekday().num_days_from_monday()))
 }
 
+/// A nullable timestamp column (`scheduledAt`, `sharedAt`).
+type Instant = Option<DateTime<Utc>>;
+
 /// When a 1:1 took place: its schedule, or when it was shared.
 fn one_on_one_date() -> Expr {
     Func::coalesce([
@@ -491,7 +494,7 @@ pub async fn activity_by_week(
 
 /// The dates of the shared 1:1s in scope (no order).
 async fn one_on_one_dates(state: &AppState, scope: &Scope) -> AppResult<Vec<DateTime<Utc>>> {
-    let rows: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = shared_one_on_ones(scope)
+    let rows: Vec<(Instant, Instant)> = shared_one_on_ones(scope)
         .select_only()
         .column(one_on_one::Column::ScheduledAt)
         .column(one_on_one::Column::SharedAt)
@@ -693,16 +696,15 @@ pub struct Cadence {
 pub async fn one_on_one_cadence(state: &AppState, scope: &Scope) -> AppResult<Vec<Cadence>> {
     use one_on_one::Column;
     scope.require_one_on_ones()?;
-    let rows: Vec<(Uuid, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-        shared_one_on_ones(scope)
-            .select_only()
-            .column(Column::LeaderId)
-            .column(Column::MemberId)
-            .column(Column::ScheduledAt)
-            .column(Column::SharedAt)
-            .into_tuple()
-            .all(&state.db)
-            .await?;
+    let rows: Vec<(Uuid, Uuid, Instant, Instant)> = shared_one_on_ones(scope)
+        .select_only()
+        .column(Column::LeaderId)
+        .column(Column::MemberId)
+        .column(Column::ScheduledAt)
+        .column(Column::SharedAt)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
     let mut pairs: BTreeMap<(Uuid, Uuid), Vec<NaiveDate>> = BTreeMap::new();
     for (leader_id, member_id, scheduled, shared) in rows {
         if let Some(at) = scheduled.or(shared) {
