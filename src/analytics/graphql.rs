@@ -17,8 +17,8 @@ use crate::graphql::{ContextExt, parse_id};
 
 /// Aggregates over what the viewer may see (SPEC §5): sessions they cannot see are not
 /// counted. 1:1 parts (`categoryUsage`, `actionItems`, `oneOnOneCadence`) answer
-/// `FEATURE_DISABLED` when 1:1s are off and `FORBIDDEN` when 1:1 permissions are on and the
-/// viewer is not an admin, each on its own field; coaching parts are always available.
+/// `FEATURE_DISABLED` when 1:1s are switched off and `FORBIDDEN` when 1:1 permissions are off
+/// and the viewer is not an admin, each on its own field; coaching parts are always available.
 pub struct Analytics(Arc<Scope>);
 
 #[Object]

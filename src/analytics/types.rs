@@ -49,7 +49,7 @@ impl CategoryUsageRow {
 }
 
 /// Coached coaching sessions and shared 1:1s of one group. `sharedOneOnOnes` is `null` when
-/// 1:1s are off for the viewer (switched off, or permissions on and the viewer not an admin).
+/// 1:1s are not the viewer's (switched off, or permissions off and the viewer not an admin).
 #[derive(SimpleObject)]
 pub struct ActivityCounts {
     pub coached_sessions: i64,
