@@ -11,6 +11,7 @@
 //! - `notes`     — the shared-note document model (Yjs via yrs): merge, diff, render.
 //! - `coaching`  — coaching forms and sessions, KPI decimals, learning history.
 //! - `dashboard` — `myDashboard`: the viewer's open work across coaching and 1:1s.
+//! - `analytics` — `analytics`: dashboard aggregates, counted only over what the viewer sees.
 //! - `email`     — the transactional outbox and its delivery worker.
 //! - `realtime`  — live delivery: the event bus (Redis fan-out) and graphql-transport-ws.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
@@ -23,6 +24,7 @@
 //!
 //! `main.rs` is a thin shell over `cli`.
 
+pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod cli;

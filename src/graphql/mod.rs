@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, MergedObject, Schema, dataloader::DataLoader};
 
 use crate::{
+    analytics::graphql::AnalyticsQuery,
     attachments::graphql::AttachmentMutation,
     auth::{Credentials, graphql::AuthMutation, graphql::AuthQuery},
     coaching::{
@@ -42,6 +43,7 @@ pub struct Query(
     OneOnOneQuery,
     CoachingQuery,
     DashboardQuery,
+    AnalyticsQuery,
 );
 
 #[derive(MergedObject, Default)]

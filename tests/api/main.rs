@@ -1,6 +1,7 @@
 //! Black-box API tests: each test starts a real server on port 0 with its own fresh database
 //! (SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set) and speaks HTTP GraphQL.
 
+mod analytics;
 mod attachments;
 mod auth;
 mod coaching;
