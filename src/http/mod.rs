@@ -26,6 +26,8 @@ use crate::{graphql::AppSchema, state::AppState};
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// Shared work of this node's live subscriptions.
+    pub live: crate::realtime::feed::LiveFeeds,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
