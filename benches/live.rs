@@ -367,8 +367,7 @@ async fn drive(
     let edits = (rate * seconds).round() as usize;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now() + Duration::from_millis(50);
-    let sent: Arc<std::sync::Mutex<std::collections::HashMap<Edit, Instant>>> =
-        Default::default();
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<Edit, Instant>>> = Default::default();
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..writers {

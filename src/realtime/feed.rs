@@ -153,10 +153,7 @@ impl Selection {
     }
 
     async fn render_event(&self, event: &LoggedEvent) -> Option<Rendered> {
-        let response = self
-            .render(vec![Ok(event.clone().into())])
-            .next()
-            .await?;
+        let response = self.render(vec![Ok(event.clone().into())]).next().await?;
         Rendered::new(event.seq, response)
     }
 }
@@ -310,8 +307,7 @@ impl LiveFeeds {
             sight.visible.send_replace(false);
             let mut feeds = self.inner.feeds.lock().expect("feeds poisoned");
             if let Some(feed) = feeds.get_mut(&session) {
-                feed.sights
-                    .retain(|_, other| !Arc::ptr_eq(other, &sight));
+                feed.sights.retain(|_, other| !Arc::ptr_eq(other, &sight));
             }
         }
     }
@@ -335,8 +331,7 @@ async fn run_feed(feeds: LiveFeeds, session: Uuid, mut hub: broadcast::Receiver<
     let mut access = state.bus.access_changes();
     let shutdown = state.shutdown.clone();
     let phase = Duration::from_millis(rand::random_range(0..RECHECK_EVERY.as_millis() as u64));
-    let mut recheck =
-        tokio::time::interval_at(tokio::time::Instant::now() + phase, RECHECK_EVERY);
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + phase, RECHECK_EVERY);
     // The last event rendered; unknown until the first one arrives.
     let mut delivered: Option<i64> = None;
     loop {

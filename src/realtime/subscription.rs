@@ -30,8 +30,8 @@ use crate::{
     },
     policy::Viewer,
     realtime::feed::{
-        Delivery, LiveFeeds, Rendered, Selection, SelectionKey, is_session_change, next_frame, payload,
-        still_visible,
+        Delivery, LiveFeeds, Rendered, Selection, SelectionKey, is_session_change, next_frame,
+        payload, still_visible,
     },
 };
 
@@ -372,12 +372,10 @@ impl Subscriber {
         items: Vec<async_graphql::Result<OneOnOneEvent>>,
     ) -> impl Stream<Item = Utf8Bytes> + use<> {
         let id = self.id.clone();
-        self.selection
-            .render(items)
-            .filter_map(move |response| {
-                let frame = payload(response).map(|payload| next_frame(&id, &payload));
-                async move { frame }
-            })
+        self.selection.render(items).filter_map(move |response| {
+            let frame = payload(response).map(|payload| next_frame(&id, &payload));
+            async move { frame }
+        })
     }
 }
 

@@ -472,7 +472,10 @@ async fn shared_renderings_keep_access_and_selections_per_subscriber() {
     // The same connection also runs a slimmer selection of the same session.
     lead.send(json!({ "id": "slim", "type": "subscribe", "payload": { "query": SLIM, "variables": { "id": session } } }))
         .await;
-    assert_eq!(lead.next_event("slim").await, json!({ "__typename": "Subscribed" }));
+    assert_eq!(
+        lead.next_event("slim").await,
+        json!({ "__typename": "Subscribed" })
+    );
 
     let version = edit(&app, &member, &session, "shared rendering").await;
     let mut lead_events = std::collections::HashMap::new();
@@ -529,7 +532,10 @@ async fn shared_renderings_keep_access_and_selections_per_subscriber() {
     heard.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
         heard,
-        [("a".to_owned(), json!(version)), ("slim".to_owned(), json!(version))]
+        [
+            ("a".to_owned(), json!(version)),
+            ("slim".to_owned(), json!(version))
+        ]
     );
     assert!(
         admin.quiet_for(Duration::from_millis(300)).await.is_none(),
@@ -555,7 +561,10 @@ async fn a_subscription_with_two_root_fields_is_refused() {
         (Some("error"), Some("two")),
         "{refused}"
     );
-    assert_eq!(refused["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
 }
 
 /// A Yjs update appending `marker` to a fresh document of its own, so that concurrent writers'
