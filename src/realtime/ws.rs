@@ -61,9 +61,10 @@ pub async fn upgrade(
     ws.protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        // tungstenite's defaults reserve 128 KiB of read buffer per connection; subscribe
-        // messages are small, and idle connections must stay cheap.
-        .read_buffer_size(4 * 1024)
+        // tungstenite's defaults reserve 128 KiB of read buffer per connection; client
+        // messages are a few hundred bytes (a longer one is still read whole, in more reads),
+        // and idle connections must stay cheap (issue 5: < 10 KB each).
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             if offered {
