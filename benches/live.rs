@@ -200,10 +200,41 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
     }
 }
 
-const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { version } } }";
+const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { seq oneOnOneId version } } }";
 
-/// What a subscriber hears: `None` for `Subscribed`, else the edited note's version.
-type Heard = (Option<i64>, Instant);
+/// A delivered edit: its note's session and version.
+type Edit = (String, i64);
+/// What a subscriber hears: `None` for `Subscribed`, else the edit delivered.
+type Heard = (Option<Edit>, Instant);
+
+/// Just the fields the bench reads from a protocol message, borrowed from its text: the
+/// subscribers share the two CPUs with the nodes, so they parse no more than they must.
+#[derive(serde::Deserialize)]
+struct Frame<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    payload: Option<FramePayload<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct FramePayload<'a> {
+    #[serde(borrow)]
+    data: Option<FrameData<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct FrameData<'a> {
+    #[serde(rename = "oneOnOneEvents", borrow)]
+    event: FrameEvent<'a>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FrameEvent<'a> {
+    one_on_one_id: Option<&'a str>,
+    version: Option<i64>,
+}
 
 /// Opens a subscribed connection and reports what it hears until `stop`.
 async fn subscriber(
@@ -224,12 +255,14 @@ async fn subscriber(
             continue;
         };
         let at = Instant::now();
-        let value: Value = serde_json::from_str(&text)?;
-        if value["type"] == "next" {
-            let event = &value["payload"]["data"]["oneOnOneEvents"];
-            if events.send((event["version"].as_i64(), at)).is_err() {
-                break;
-            }
+        let frame: Frame = serde_json::from_str(&text)?;
+        if frame.kind != "next" {
+            continue;
+        }
+        let event = frame.payload.and_then(|p| p.data).map(|d| d.event);
+        let edit = event.and_then(|e| Some((e.one_on_one_id?.to_owned(), e.version?)));
+        if events.send((edit, at)).is_err() {
+            break;
         }
     }
     Ok(())
@@ -334,8 +367,7 @@ async fn drive(
     let edits = (rate * seconds).round() as usize;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now() + Duration::from_millis(50);
-    let sent: Arc<std::sync::Mutex<std::collections::HashMap<(usize, i64), Instant>>> =
-        Default::default();
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<Edit, Instant>>> = Default::default();
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -357,7 +389,7 @@ async fn drive(
                     .json(&json!({ "query": "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }", "variables": { "id": session, "u": update } }))
                     .send().await.expect("request").json().await.expect("json");
                 match response["data"]["applySharedNoteUpdate"]["version"].as_i64() {
-                    Some(version) => { sent.lock().unwrap().insert((target, version), at); }
+                    Some(version) => { sent.lock().unwrap().insert((session.clone(), version), at); }
                     None => { failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
                 }
                 n += writers;
@@ -371,23 +403,15 @@ async fn drive(
     let mut received = Vec::with_capacity(expected);
     while received.len() < expected {
         match tokio::time::timeout(Duration::from_secs(10), subscribers.heard.recv()).await {
-            Ok(Some((Some(version), at))) => received.push((version, at)),
+            Ok(Some((Some(edit), at))) => received.push((edit, at)),
             Ok(Some(_)) => {}
             _ => break,
         }
     }
-    // Versions are per note; with several notes a version maps to one send per note, and the
-    // earliest send of that version is the conservative (largest-latency) pairing.
     let sent = sent.lock().unwrap();
     let mut latencies: Vec<Duration> = received
         .iter()
-        .filter_map(|(version, at)| {
-            sent.iter()
-                .filter(|((_, v), _)| v == version)
-                .map(|(_, sent_at)| *sent_at)
-                .min()
-                .map(|sent_at| at.saturating_duration_since(sent_at))
-        })
+        .filter_map(|(edit, at)| Some(at.saturating_duration_since(*sent.get(edit)?)))
         .collect();
     latencies.sort();
     (

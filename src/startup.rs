@@ -118,6 +118,7 @@ impl Application {
         let sweeper = tokio::spawn(sweep_periodically(self.state.clone()));
         let schema = build_schema(self.state.clone());
         let app = router(HttpState {
+            live: crate::realtime::feed::LiveFeeds::new(self.state.clone(), schema.clone()),
             app: self.state,
             schema,
         });

@@ -40,6 +40,8 @@ use crate::{
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// Shared work of this node's live subscriptions.
+    pub live: crate::realtime::feed::LiveFeeds,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -151,13 +151,7 @@ async fn append<C: ConnectionTrait>(
         .filter(one_on_one::Column::Id.eq(session.id))
         .exec(txn)
         .await?;
-    let seq: i64 = one_on_one::Entity::find_by_id(session.id)
-        .select_only()
-        .column(one_on_one::Column::LastSeq)
-        .into_tuple()
-        .one(txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let seq = last_seq(txn, session.id).await?;
     one_on_one_event::ActiveModel {
         one_on_one_id: Set(session.id),
         seq: Set(seq),
@@ -174,6 +168,17 @@ async fn append<C: ConnectionTrait>(
         event,
         created_at: now,
     })
+}
+
+/// The `seq` of the session's latest event (0 before the first).
+pub async fn last_seq<C: ConnectionTrait>(db: &C, one_on_one_id: Uuid) -> AppResult<i64> {
+    one_on_one::Entity::find_by_id(one_on_one_id)
+        .select_only()
+        .column(one_on_one::Column::LastSeq)
+        .into_tuple()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Events of a session after `after_seq`, oldest first, at most `limit`.

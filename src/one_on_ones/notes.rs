@@ -1,16 +1,16 @@
 //! Shared notes (one Yjs document per participant and session) and personal notes.
 //!
-//! Writes are optimistic: a note row is replaced only if its `version` is still the one the
-//! change was computed from, so two nodes writing one note never lose each other's update.
-//! A merged Yjs update is retried on a lost race (merging is commutative); a plain-text
-//! replacement computed against a stale version is the client's conflict to resolve.
+//! Writers of one session's notes take turns on the session's row lock (whichever node they
+//! come through), so a valid edit never fails under contention and none is lost: the note is
+//! read, merged and written inside the lock. A plain-text replacement computed against a stale
+//! version is still the client's conflict to resolve.
 
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::Utc;
 use entity::{one_on_one, personal_note, shared_note};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -87,13 +87,14 @@ pub async fn load_shared<C: ConnectionTrait>(
         .unwrap_or_else(|| StoredNote::empty(one_on_one_id, author_id)))
 }
 
-/// Stores `doc` as the note's next version if the note is still at `expected`; `None` when
-/// another writer got there first.
-async fn store_if_current<C: ConnectionTrait>(
+/// Stores `doc` as the note's next version. The caller holds the session's row lock, so the
+/// note is still at `note.version`; the version guard only makes a lost update impossible
+/// should a writer ever skip that lock.
+async fn store_next<C: ConnectionTrait>(
     db: &C,
     note: &StoredNote,
     doc: &SharedNote,
-) -> AppResult<Option<StoredNote>> {
+) -> AppResult<StoredNote> {
     let now = Utc::now();
     let next = StoredNote {
         version: note.version + 1,
@@ -102,8 +103,8 @@ async fn store_if_current<C: ConnectionTrait>(
         updated_at: Some(now),
         ..note.clone()
     };
-    if note.version == 0 {
-        let inserted = shared_note::Entity::insert(shared_note::ActiveModel {
+    let written = if note.version == 0 {
+        shared_note::Entity::insert(shared_note::ActiveModel {
             one_on_one_id: Set(note.one_on_one_id),
             author_id: Set(note.author_id),
             text: Set(next.text.clone()),
@@ -120,23 +121,46 @@ async fn store_if_current<C: ConnectionTrait>(
             .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
-        return Ok((inserted == 1).then_some(next));
+        .await?
+    } else {
+        shared_note::Entity::update_many()
+            .set(shared_note::ActiveModel {
+                text: Set(next.text.clone()),
+                version: Set(next.version),
+                updated_at: Set(now),
+                state: Set(next.state.clone()),
+                ..Default::default()
+            })
+            .filter(shared_note::Column::OneOnOneId.eq(note.one_on_one_id))
+            .filter(shared_note::Column::AuthorId.eq(note.author_id))
+            .filter(shared_note::Column::Version.eq(note.version))
+            .exec(db)
+            .await?
+            .rows_affected
+    };
+    if written != 1 {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "note {}/{} changed while its session was locked",
+            note.one_on_one_id,
+            note.author_id
+        )));
     }
-    let updated = shared_note::Entity::update_many()
-        .set(shared_note::ActiveModel {
-            text: Set(next.text.clone()),
-            version: Set(next.version),
-            updated_at: Set(now),
-            state: Set(next.state.clone()),
-            ..Default::default()
-        })
-        .filter(shared_note::Column::OneOnOneId.eq(note.one_on_one_id))
-        .filter(shared_note::Column::AuthorId.eq(note.author_id))
-        .filter(shared_note::Column::Version.eq(note.version))
-        .exec(db)
-        .await?;
-    Ok((updated.rows_affected == 1).then_some(next))
+    Ok(next)
+}
+
+/// Locks the session's row until `txn` ends, so writers of its notes take turns instead of
+/// racing: `SELECT … FOR UPDATE` on PostgreSQL. On SQLite `begin_write` already holds the
+/// database's write lock (and sea-query leaves the clause out).
+async fn lock_session(txn: &DatabaseTransaction, session: Uuid) -> AppResult<()> {
+    one_on_one::Entity::find_by_id(session)
+        .select_only()
+        .column(one_on_one::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(())
 }
 
 fn conflict(current: &StoredNote) -> AppError {
@@ -149,18 +173,23 @@ fn conflict(current: &StoredNote) -> AppError {
     }
 }
 
-/// Commits a new note version and its `SharedNoteEdited` event together.
-async fn commit_edit(
+/// Applies `change` to the author's note while holding the session's lock, then commits the
+/// new version with its `SharedNoteEdited` event, durable before this returns. `change` gives
+/// the Yjs update it made, or `None` when the note stays as it is.
+async fn edit_shared(
     state: &AppState,
     session: &one_on_one::Model,
-    note: &StoredNote,
-    doc: &SharedNote,
-    update: &[u8],
-) -> AppResult<Option<StoredNote>> {
+    author_id: Uuid,
+    change: impl FnOnce(&StoredNote, &mut SharedNote) -> AppResult<Option<Vec<u8>>>,
+) -> AppResult<StoredNote> {
     let mut txn = SessionTxn::begin(state).await?;
-    let Some(stored) = store_if_current(txn.db(), note, doc).await? else {
-        return Ok(None);
+    lock_session(txn.db(), session.id).await?;
+    let note = load_shared(txn.db(), session.id, author_id).await?;
+    let mut doc = note.document()?;
+    let Some(update) = change(&note, &mut doc)? else {
+        return Ok(note);
     };
+    let stored = store_next(txn.db(), &note, &doc).await?;
     txn.append(
         session,
         Event::SharedNoteEdited {
@@ -172,7 +201,7 @@ async fn commit_edit(
     )
     .await?;
     txn.commit().await?;
-    Ok(Some(stored))
+    Ok(stored)
 }
 
 /// `updateSharedNote`: replaces the viewer's note text, turning the difference into Yjs
@@ -191,24 +220,14 @@ pub async fn update_shared_text(
         Some(OneOnOneAction::WriteOwnNotes),
     )
     .await?;
-    let note = load_shared(&state.db, session.id, viewer.user_id).await?;
-    if note.version != base_version {
-        return Err(conflict(&note));
-    }
-    let mut doc = note.document()?;
-    let Some(update) = doc.replace_text(text).map_err(|e| note_error("text", e))? else {
-        return Ok(note);
-    };
-    match commit_edit(state, &session, &note, &doc, &update).await? {
-        Some(stored) => Ok(stored),
-        None => Err(conflict(
-            &load_shared(&state.db, session.id, viewer.user_id).await?,
-        )),
-    }
+    edit_shared(state, &session, viewer.user_id, |note, doc| {
+        if note.version != base_version {
+            return Err(conflict(note));
+        }
+        doc.replace_text(text).map_err(|e| note_error("text", e))
+    })
+    .await
 }
-
-/// How often a merge is retried when other writers keep winning the race for the row.
-const MERGE_ATTEMPTS: usize = 16;
 
 /// `applySharedNoteUpdate`: merges a base64 Yjs v1 update into the viewer's own note. A
 /// malformed or oversized update is refused and changes nothing; an update already applied
@@ -233,23 +252,13 @@ pub async fn apply_shared_update(
     let update = BASE64
         .decode(update_base64.trim())
         .map_err(|_| AppError::bad_input("update", "not base64"))?;
-    for _ in 0..MERGE_ATTEMPTS {
-        let note = load_shared(&state.db, session.id, viewer.user_id).await?;
-        let mut doc = note.document()?;
+    edit_shared(state, &session, viewer.user_id, move |_, doc| {
         let applied = doc
             .apply_update(&update)
             .map_err(|e| note_error("update", e))?;
-        if !applied.changed {
-            return Ok(note);
-        }
-        if let Some(stored) = commit_edit(state, &session, &note, &doc, &update).await? {
-            return Ok(stored);
-        }
-    }
-    Err(AppError::internal(anyhow::anyhow!(
-        "note {one_on_one_id}/{}: lost the write race {MERGE_ATTEMPTS} times",
-        viewer.user_id
-    )))
+        Ok(applied.changed.then_some(update))
+    })
+    .await
 }
 
 pub const PERSONAL_NOTE_MAX: usize = 100_000;

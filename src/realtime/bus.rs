@@ -175,7 +175,8 @@ impl EventBus {
         }
     }
 
-    /// Open subscriptions on this node (for metrics and tests).
+    /// Listeners of session hubs on this node: one per session feed (see `feed`), however
+    /// many subscriptions share it.
     pub fn subscriber_count(&self) -> usize {
         let hubs = self.inner.hubs.lock().expect("hub map poisoned");
         hubs.values().map(|hub| hub.sender.receiver_count()).sum()

@@ -1,37 +1,42 @@
 //! `oneOnOneEvents(oneOnOneId, afterSeq)`: the session's events, in `seq` order, with nothing
 //! lost or duplicated.
 //!
-//! The stream listens to its session's hub before it reads the log, so an event committed
-//! while it replays arrives either from the log or from the hub, and `seq` filters the second
-//! copy out. Live events that skip a `seq`, a lagging receiver and catch-up signals all read
-//! the log from the last delivered `seq`. Access is re-checked whenever the session changes,
-//! the company's teams, settings or users change, and every few seconds; a viewer who lost
-//! sight gets a last `NOT_FOUND` error and the stream completes.
+//! A subscription runs in two executions of its document. Opening authorizes the viewer and
+//! records which session and `afterSeq` were asked for; from then on the document only renders
+//! events handed to it (`Rendering`), so one rendering can serve every subscriber with the
+//! same selection (`feed`). A subscriber joins its session's feed before it reads the log, so
+//! an event committed while it replays arrives either from the log or from the feed, and `seq`
+//! filters the second copy out. A subscriber that lags behind the feed, sees a gap or is told
+//! to catch up reads the log from the last `seq` it delivered. A viewer who lost sight gets a
+//! last `NOT_FOUND` error and the stream completes.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
-use async_graphql::{Context, ID, Subscription};
-use futures_util::Stream;
+use async_graphql::{Context, ID, Request, Subscription, Variables};
+use axum::extract::ws::Utf8Bytes;
+use futures_util::{Stream, StreamExt};
+use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::{
-    auth::service::session_still_valid,
+    auth::Credentials,
     error::AppError,
-    graphql::{ContextExt, parse_id},
+    graphql::{ContextExt, parse_id, request_data},
     one_on_ones::{
-        events::{Event, LoggedEvent, read_after},
+        events::{LoggedEvent, last_seq, read_after},
         service::authorize,
         types::{OneOnOneEvent, ResyncRequired, Subscribed, id},
     },
     policy::Viewer,
-    realtime::bus::HubSignal,
-    state::AppState,
+    realtime::feed::{
+        Delivery, LiveFeeds, Rendered, Selection, SelectionKey, is_session_change, next_frame,
+        payload, still_visible,
+    },
 };
 
 /// The most events one subscription replays; further behind, the client refetches.
 pub const MAX_REPLAY: u64 = 1_000;
-const RECHECK_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub struct RealtimeSubscription;
@@ -47,121 +52,355 @@ impl RealtimeSubscription {
         after_seq: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<OneOnOneEvent>> + use<>>
     {
+        if let Some(rendering) = ctx.data_opt::<Rendering>() {
+            return Ok(futures_util::stream::iter(rendering.take()));
+        }
         let viewer = ctx.viewer()?.clone();
-        let state = ctx.state().clone();
         let id = parse_id("oneOnOneId", &one_on_one_id)?;
-        let session = authorize(&state.db, &viewer, id, None).await?.session;
+        let session = authorize(&ctx.state().db, &viewer, id, None).await?.session;
         if after_seq.is_some_and(|seq| seq < 0) {
             return Err(AppError::bad_input("afterSeq", "must not be negative").into());
         }
-        Ok(events(state, viewer, session.id, after_seq))
+        ctx.data::<Arc<Opening>>()?.record(Opened {
+            session: session.id,
+            after_seq,
+        });
+        Ok(futures_util::stream::iter(Vec::new()))
     }
 }
 
-/// Whether the viewer still sees the session (and their token still stands).
-async fn still_visible(state: &AppState, viewer: &Viewer, session: Uuid) -> bool {
-    matches!(session_still_valid(state, viewer).await, Ok(true))
-        && authorize(&state.db, viewer, session, None).await.is_ok()
-}
-
-fn events(
-    state: AppState,
-    viewer: Viewer,
+/// What opening a subscription found: the session the viewer may watch, and from where.
+struct Opened {
     session: Uuid,
     after_seq: Option<i64>,
-) -> impl Stream<Item = async_graphql::Result<OneOnOneEvent>> {
-    async_stream::stream! {
-        let mut hub = state.bus.subscribe(session);
-        let mut access = state.bus.access_changes();
-        let shutdown = state.shutdown.clone();
-        state.bus.ready().await;
+}
 
-        let latest = match authorize(&state.db, &viewer, session, None).await {
-            Ok(authorized) => authorized.session.last_seq,
-            Err(err) => {
-                yield Err(err.into());
+/// Request data of a subscription's opening execution.
+#[derive(Default)]
+struct Opening(Mutex<Vec<Opened>>);
+
+impl Opening {
+    fn record(&self, opened: Opened) {
+        self.0.lock().expect("opening poisoned").push(opened);
+    }
+
+    /// The one root field's request; `None` unless exactly one was selected.
+    fn single(&self) -> Option<Opened> {
+        let mut opened = self.0.lock().expect("opening poisoned");
+        (opened.len() == 1).then(|| opened.remove(0))
+    }
+}
+
+/// Request data of an execution that renders the given events with a subscription's
+/// selection (see `feed`).
+pub(crate) struct Rendering(Mutex<Vec<async_graphql::Result<OneOnOneEvent>>>);
+
+impl Rendering {
+    pub fn new(items: Vec<async_graphql::Result<OneOnOneEvent>>) -> Self {
+        Self(Mutex::new(items))
+    }
+
+    fn take(&self) -> Vec<async_graphql::Result<OneOnOneEvent>> {
+        std::mem::take(&mut *self.0.lock().expect("rendering poisoned"))
+    }
+}
+
+/// A `subscribe` message's operation.
+pub(crate) struct Operation {
+    pub query: String,
+    pub variables: Option<Value>,
+    pub operation_name: Option<String>,
+    pub extensions: Option<serde_json::Map<String, Value>>,
+}
+
+impl Operation {
+    fn request(&self) -> Request {
+        let mut request = Request::new(self.query.clone()).variables(self.variables());
+        if let Some(name) = &self.operation_name {
+            request = request.operation_name(name);
+        }
+        for (key, value) in self.extensions.iter().flatten() {
+            if let Ok(value) = async_graphql::Value::from_json(value.clone()) {
+                request.extensions.insert(key.clone(), value);
+            }
+        }
+        request
+    }
+
+    fn variables(&self) -> Variables {
+        self.variables
+            .clone()
+            .map(Variables::from_json)
+            .unwrap_or_default()
+    }
+
+    fn selection_key(self) -> SelectionKey {
+        SelectionKey {
+            query: self.query,
+            operation_name: self.operation_name,
+            variables: self.variables.unwrap_or(Value::Null).to_string(),
+        }
+    }
+}
+
+/// The protocol messages of subscription `id`, ready to send: `next` per response and
+/// `complete` at the end, or a single `error` when it fails before producing data
+/// (validation, or a refused subscription).
+pub(crate) fn messages(
+    feeds: LiveFeeds,
+    id: String,
+    operation: Operation,
+    viewer: Viewer,
+    client_address: String,
+) -> impl Stream<Item = Utf8Bytes> + Send + 'static {
+    async_stream::stream! {
+        let mut request = operation.request();
+        let document = request.parsed_query().ok().cloned();
+        let opening = Arc::new(Opening::default());
+        let request = request
+            .data(request_data(&feeds.state().db, Credentials::User(viewer.clone()), client_address))
+            .data(opening.clone());
+        // Only a failure (or a query sent over the socket) answers the opening itself.
+        let mut answered = false;
+        let mut responses = feeds.schema().execute_stream(request);
+        while let Some(response) = responses.next().await {
+            if !answered && starts_with_failure(&response) {
+                yield error_frame(&id, response);
                 return;
             }
-        };
-        let start = after_seq.unwrap_or(latest);
-        let replay = if start > latest || latest - start > MAX_REPLAY as i64 {
-            None
-        } else {
-            match read_after(&state.db, session, start, MAX_REPLAY).await {
-                // A log that no longer starts right after `start` was pruned past it.
-                Ok(events)
-                    if (events.is_empty() && start == latest)
-                        || events.first().is_some_and(|e| e.seq == start + 1) =>
-                {
-                    Some(events)
-                }
-                Ok(_) => None,
-                Err(err) => {
-                    yield Err(err.into());
-                    return;
-                }
+            answered = true;
+            if let Some(payload) = payload(response) {
+                yield next_frame(&id, &payload);
             }
-        };
-        let mut delivered = match &replay {
-            Some(events) => events.last().map_or(start, |e| e.seq),
-            None => latest,
-        };
-        yield Ok(OneOnOneEvent::Subscribed(Subscribed { seq: delivered, one_on_one_id: id(session) }));
-        match replay {
-            Some(events) => {
-                for event in events {
-                    yield Ok(event.into());
-                }
-            }
-            None => yield Ok(OneOnOneEvent::ResyncRequired(ResyncRequired {
-                latest_seq: latest,
-                one_on_one_id: id(session),
-            })),
         }
-
-        let mut recheck = tokio::time::interval(RECHECK_EVERY);
-        recheck.tick().await;
+        drop(responses);
+        if answered {
+            yield complete_frame(&id);
+            return;
+        }
+        let Some(opened) = opening.single() else {
+            yield error_message(&id, "a subscription selects exactly one root field", "BAD_USER_INPUT");
+            return;
+        };
+        let variables = operation.variables();
+        let membership = feeds.join(opened.session, operation.selection_key(), variables, document, &viewer);
+        let mut subscriber = Subscriber {
+            id,
+            session: opened.session,
+            viewer,
+            selection: membership.selection,
+            delivered: 0,
+        };
+        let mut deliveries = membership.deliveries;
+        let mut visible = membership.visible;
+        let mut frames = Box::pin(subscriber.start(opened.after_seq));
+        while let Some(frame) = frames.next().await {
+            yield frame;
+        }
+        drop(frames);
+        let mut lost_sight = false;
         loop {
-            // What to deliver next: events in order, or a reason to re-check access.
-            let mut pending: Vec<LoggedEvent> = Vec::new();
-            let mut check_access = false;
-            tokio::select! {
-                signal = hub.recv() => match signal {
-                    Ok(HubSignal::Event(event)) if event.seq <= delivered => {}
-                    Ok(HubSignal::Event(event)) if event.seq == delivered + 1 => {
-                        pending.push((*event).clone());
+            let next = tokio::select! {
+                biased;
+                changed = visible.changed() => {
+                    if !*visible.borrow_and_update() {
+                        Next::LostSight
+                    } else if changed.is_err() {
+                        Next::End
+                    } else {
+                        Next::Wait
                     }
-                    Ok(_) | Err(RecvError::Lagged(_)) => {
-                        match read_after(&state.db, session, delivered, MAX_REPLAY).await {
-                            Ok(events) => pending = events,
-                            Err(err) => tracing::warn!(error = ?err, "catch-up read failed"),
+                }
+                delivery = deliveries.recv() => match delivery {
+                    Ok(Delivery::Event(event)) if event.seq <= subscriber.delivered => Next::Wait,
+                    // The feed re-checked access before rendering a change of the session.
+                    Ok(Delivery::Event(_)) if !*visible.borrow() => Next::LostSight,
+                    Ok(Delivery::Event(event)) if event.seq == subscriber.delivered + 1 => {
+                        Next::Deliver(event)
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => Next::CatchUp,
+                    Err(RecvError::Closed) => Next::End,
+                },
+            };
+            match next {
+                Next::Wait => {}
+                Next::Deliver(event) => {
+                    subscriber.delivered = event.seq;
+                    yield event.frame(&subscriber.id);
+                }
+                Next::CatchUp => {
+                    let mut frames = Box::pin(subscriber.catch_up());
+                    while let Some(frame) = frames.next().await {
+                        match frame {
+                            Some(frame) => yield frame,
+                            None => lost_sight = true,
                         }
                     }
-                    Err(RecvError::Closed) => return,
-                },
-                changed = access.recv() => {
-                    check_access = match changed {
-                        Ok(company) => company == viewer.company_id,
-                        Err(_) => true,
-                    };
+                    if lost_sight {
+                        break;
+                    }
                 }
-                _ = recheck.tick() => check_access = true,
-                _ = crate::state::stopped(shutdown.clone()) => return,
-            }
-            // A change of the session itself may hide it: check before delivering it.
-            check_access |= pending
-                .iter()
-                .any(|e| matches!(e.event, Event::OneOnOneChanged { .. }));
-            if check_access && !still_visible(&state, &viewer, session).await {
-                yield Err(AppError::NotFound.into());
-                return;
-            }
-            for event in pending {
-                if event.seq > delivered {
-                    delivered = event.seq;
-                    yield Ok(event.into());
+                Next::LostSight => {
+                    lost_sight = true;
+                    break;
                 }
+                Next::End => break,
+            }
+        }
+        if lost_sight {
+            let mut frames = Box::pin(subscriber.render(vec![Err(AppError::NotFound.into())]));
+            while let Some(frame) = frames.next().await {
+                yield frame;
+            }
+        }
+        yield complete_frame(&subscriber.id);
+    }
+}
+
+/// What a joined subscription does next.
+enum Next {
+    Wait,
+    Deliver(Arc<Rendered>),
+    CatchUp,
+    LostSight,
+    End,
+}
+
+/// One subscription's own state once it has joined its feed.
+struct Subscriber {
+    id: String,
+    session: Uuid,
+    viewer: Viewer,
+    selection: Arc<Selection>,
+    /// The last `seq` sent to the client.
+    delivered: i64,
+}
+
+impl Subscriber {
+    /// `Subscribed`, then the events after `after_seq` from the log (or `ResyncRequired`).
+    fn start(&mut self, after_seq: Option<i64>) -> impl Stream<Item = Utf8Bytes> + '_ {
+        async_stream::stream! {
+            let state = self.selection.state().clone();
+            state.bus.ready().await;
+            let latest = match last_seq(&state.db, self.session).await {
+                Ok(latest) => latest,
+                Err(err) => {
+                    let mut frames = Box::pin(self.render(vec![Err(err.into())]));
+                    while let Some(frame) = frames.next().await {
+                        yield frame;
+                    }
+                    return;
+                }
+            };
+            let start = after_seq.unwrap_or(latest);
+            let replay = if start > latest || latest - start > MAX_REPLAY as i64 {
+                None
+            } else {
+                match read_after(&state.db, self.session, start, MAX_REPLAY).await {
+                    // A log that no longer starts right after `start` was pruned past it.
+                    Ok(events)
+                        if (events.is_empty() && start == latest)
+                            || events.first().is_some_and(|e| e.seq == start + 1) =>
+                    {
+                        Some(events)
+                    }
+                    Ok(_) => None,
+                    Err(err) => {
+                        let mut frames = Box::pin(self.render(vec![Err(err.into())]));
+                        while let Some(frame) = frames.next().await {
+                            yield frame;
+                        }
+                        return;
+                    }
+                }
+            };
+            self.delivered = match &replay {
+                Some(events) => events.last().map_or(start, |e| e.seq),
+                None => latest,
+            };
+            let session = id(self.session);
+            let mut items = vec![Ok(OneOnOneEvent::Subscribed(Subscribed {
+                seq: self.delivered,
+                one_on_one_id: session.clone(),
+            }))];
+            match replay {
+                Some(events) => items.extend(events.into_iter().map(|e| Ok(e.into()))),
+                None => items.push(Ok(OneOnOneEvent::ResyncRequired(ResyncRequired {
+                    latest_seq: latest,
+                    one_on_one_id: session,
+                }))),
+            }
+            let mut frames = Box::pin(self.render(items));
+            while let Some(frame) = frames.next().await {
+                yield frame;
             }
         }
     }
+
+    /// The events after the last delivered one, read from the log; `None` when one of them
+    /// changed the session and the viewer no longer sees it.
+    fn catch_up(&mut self) -> impl Stream<Item = Option<Utf8Bytes>> + '_ {
+        async_stream::stream! {
+            let state = self.selection.state().clone();
+            let events: Vec<LoggedEvent> =
+                match read_after(&state.db, self.session, self.delivered, MAX_REPLAY).await {
+                    Ok(events) => events,
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "catch-up read failed");
+                        return;
+                    }
+                };
+            if events.iter().any(is_session_change)
+                && !still_visible(&state, &self.viewer, self.session).await
+            {
+                yield None;
+                return;
+            }
+            if let Some(last) = events.last() {
+                self.delivered = last.seq;
+            }
+            let mut frames = Box::pin(self.render(events.into_iter().map(|e| Ok(e.into())).collect()));
+            while let Some(frame) = frames.next().await {
+                yield Some(frame);
+            }
+        }
+    }
+
+    /// `next` messages of this subscription's selection over `items`.
+    fn render(
+        &self,
+        items: Vec<async_graphql::Result<OneOnOneEvent>>,
+    ) -> impl Stream<Item = Utf8Bytes> + use<> {
+        let id = self.id.clone();
+        self.selection.render(items).filter_map(move |response| {
+            let frame = payload(response).map(|payload| next_frame(&id, &payload));
+            async move { frame }
+        })
+    }
+}
+
+fn starts_with_failure(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty() && matches!(response.data, async_graphql::Value::Null)
+}
+
+fn error_frame(id: &str, mut response: async_graphql::Response) -> Utf8Bytes {
+    crate::graphql::default_error_codes(&mut response);
+    let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+    json!({ "type": "error", "id": id, "payload": errors })
+        .to_string()
+        .into()
+}
+
+pub(crate) fn error_message(id: &str, message: &str, code: &str) -> Utf8Bytes {
+    json!({
+        "type": "error",
+        "id": id,
+        "payload": [{ "message": message, "extensions": { "code": code } }],
+    })
+    .to_string()
+    .into()
+}
+
+fn complete_frame(id: &str) -> Utf8Bytes {
+    json!({ "type": "complete", "id": id }).to_string().into()
 }

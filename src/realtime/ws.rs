@@ -6,9 +6,9 @@
 //! closes a subscribe-before-ack with 1011 (instead of 4401) and has no `connection_init`
 //! timeout (4408). Owning the socket also lets us bound its buffers and message sizes.
 
-use std::{collections::HashMap, net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
-use async_graphql::{Request, Response, parser::types::OperationType};
+use async_graphql::parser::types::OperationType;
 use axum::{
     extract::{
         ConnectInfo, State, WebSocketUpgrade,
@@ -17,14 +17,14 @@ use axum::{
     http::HeaderMap,
     response::Response as HttpResponse,
 };
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt, stream::BoxStream};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio_stream::StreamMap;
 
+use super::subscription::{Operation, error_message, messages};
 use crate::{
     auth::{Credentials, service::authenticate},
-    graphql::{default_error_codes, request_data},
     http::HttpState,
     policy::Viewer,
 };
@@ -34,8 +34,6 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 /// Largest client message; subscribe messages are small (mutations go over POST).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Messages queued for one slow client before its subscriptions wait.
-const OUTBOX: usize = 32;
 
 mod close {
     pub const BAD_MESSAGE: u16 = 4400;
@@ -63,9 +61,10 @@ pub async fn upgrade(
     ws.protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        // tungstenite's defaults reserve 128 KiB of read buffer per connection; subscribe
-        // messages are small, and idle connections must stay cheap.
-        .read_buffer_size(4 * 1024)
+        // tungstenite's defaults reserve 128 KiB of read buffer per connection; client
+        // messages are a few hundred bytes (a longer one is still read whole, in more reads),
+        // and idle connections must stay cheap (issue 5: < 10 KB each).
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             if offered {
@@ -126,20 +125,14 @@ struct SubscribePayload {
     extensions: Option<serde_json::Map<String, Value>>,
 }
 
-/// What a subscription task reports to its connection.
-enum Outgoing {
-    Message(Value),
-    /// A message already serialized.
-    Text(String),
-    Finished(String),
-}
-
 struct Connection {
     state: HttpState,
     peer: SocketAddr,
     viewer: Option<Viewer>,
     initialised: bool,
-    subscriptions: HashMap<String, JoinHandle<()>>,
+    /// The messages of each running subscription, polled by the connection's own task: an
+    /// idle subscription costs no task, channel or buffer of its own.
+    subscriptions: StreamMap<String, BoxStream<'static, Utf8Bytes>>,
 }
 
 /// Why the connection ends.
@@ -155,13 +148,12 @@ impl Connection {
             peer,
             viewer: None,
             initialised: false,
-            subscriptions: HashMap::new(),
+            subscriptions: StreamMap::new(),
         }
     }
 
     async fn run(mut self, socket: WebSocket) {
         let (mut sink, mut stream) = socket.split();
-        let (outgoing, mut results) = mpsc::channel::<Outgoing>(OUTBOX);
         let shutdown = self.state.app.shutdown.clone();
         let init_deadline = tokio::time::sleep(self.state.app.config.ws_init_timeout);
         tokio::pin!(init_deadline);
@@ -182,9 +174,11 @@ impl Connection {
                         Ok(message) => message,
                         Err(_) => break End::Close(close::BAD_MESSAGE, "Invalid message received"),
                     };
-                    match self.handle(message, &outgoing).await {
+                    // Boxed: authenticating is a large future, and keeping it inline would grow
+                    // every idle connection's task by its size.
+                    match Box::pin(self.handle(message)).await {
                         Ok(Some(reply)) => {
-                            if sink.send(Message::Text(reply.to_string().into())).await.is_err() {
+                            if sink.send(Message::Text(reply)).await.is_err() {
                                 break End::ClientGone;
                             }
                             if let Some(viewer) = &self.viewer {
@@ -197,21 +191,11 @@ impl Connection {
                         Err(end) => break end,
                     }
                 }
-                Some(result) = results.recv() => match result {
-                    Outgoing::Message(message) => {
-                        if sink.send(Message::Text(message.to_string().into())).await.is_err() {
-                            break End::ClientGone;
-                        }
+                Some((_, message)) = self.subscriptions.next(), if !self.subscriptions.is_empty() => {
+                    if sink.send(Message::Text(message)).await.is_err() {
+                        break End::ClientGone;
                     }
-                    Outgoing::Text(text) => {
-                        if sink.send(Message::Text(text.into())).await.is_err() {
-                            break End::ClientGone;
-                        }
-                    }
-                    Outgoing::Finished(id) => {
-                        self.subscriptions.remove(&id);
-                    }
-                },
+                }
                 _ = &mut init_deadline, if !self.initialised => {
                     break End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout");
                 }
@@ -223,9 +207,7 @@ impl Connection {
                 }
             }
         };
-        for (_, task) in self.subscriptions.drain() {
-            task.abort();
-        }
+        self.subscriptions.clear();
         if let End::Close(code, reason) = end {
             let _ = sink.send(close_message(code, reason)).await;
         }
@@ -233,11 +215,7 @@ impl Connection {
     }
 
     /// Handles one client message; `Ok(Some(reply))` is sent back at once.
-    async fn handle(
-        &mut self,
-        message: ClientMessage,
-        outgoing: &mpsc::Sender<Outgoing>,
-    ) -> Result<Option<Value>, End> {
+    async fn handle(&mut self, message: ClientMessage) -> Result<Option<Utf8Bytes>, End> {
         match message {
             ClientMessage::ConnectionInit { payload } => {
                 if self.initialised {
@@ -253,12 +231,16 @@ impl Connection {
                 };
                 self.viewer = Some(viewer);
                 self.initialised = true;
-                Ok(Some(json!({ "type": "connection_ack" })))
+                Ok(Some(json!({ "type": "connection_ack" }).to_string().into()))
             }
-            ClientMessage::Ping { payload } => Ok(Some(match payload {
-                Some(payload) => json!({ "type": "pong", "payload": payload }),
-                None => json!({ "type": "pong" }),
-            })),
+            ClientMessage::Ping { payload } => Ok(Some(
+                match payload {
+                    Some(payload) => json!({ "type": "pong", "payload": payload }),
+                    None => json!({ "type": "pong" }),
+                }
+                .to_string()
+                .into(),
+            )),
             ClientMessage::Pong { .. } => Ok(None),
             ClientMessage::Subscribe { id, payload } => {
                 let Some(viewer) = self.viewer.clone() else {
@@ -284,39 +266,29 @@ impl Connection {
                         "BAD_USER_INPUT",
                     )));
                 }
-                let mut request = Request::new(payload.query);
-                if let Some(variables) = payload.variables {
-                    request = request.variables(async_graphql::Variables::from_json(variables));
-                }
-                if let Some(name) = payload.operation_name {
-                    request = request.operation_name(name);
-                }
-                if let Some(extensions) = payload.extensions {
-                    for (key, value) in extensions {
-                        if let Ok(value) = async_graphql::Value::from_json(value) {
-                            request.extensions.insert(key, value);
-                        }
-                    }
-                }
-                let request = request.data(request_data(
-                    &self.state.app.db,
-                    Credentials::User(viewer),
-                    self.peer.ip().to_string(),
-                ));
-                let request = request.data(self.state.app.metrics.subscription_opened());
-                let task = tokio::spawn(run_subscription(
-                    self.state.schema.clone(),
+                let operation = Operation {
+                    query: payload.query,
+                    variables: payload.variables,
+                    operation_name: payload.operation_name,
+                    extensions: payload.extensions,
+                };
+                let messages = messages(
+                    self.state.live.clone(),
                     id.clone(),
-                    request,
-                    outgoing.clone(),
-                ));
-                self.subscriptions.insert(id, task);
+                    operation,
+                    viewer,
+                    self.peer.ip().to_string(),
+                );
+                // The open-subscriptions gauge counts it for as long as its stream lives.
+                let open = self.state.app.metrics.subscription_opened();
+                let messages = messages.inspect(move |_| {
+                    let _ = &open;
+                });
+                self.subscriptions.insert(id, Box::pin(messages));
                 Ok(None)
             }
             ClientMessage::Complete { id } => {
-                if let Some(task) = self.subscriptions.remove(&id) {
-                    task.abort();
-                }
+                self.subscriptions.remove(&id);
                 Ok(None)
             }
         }
@@ -341,57 +313,4 @@ fn is_mutation(payload: &SubscribePayload) -> bool {
         .operations
         .iter()
         .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
-}
-
-fn error_message(id: &str, message: &str, code: &str) -> Value {
-    json!({
-        "type": "error",
-        "id": id,
-        "payload": [{ "message": message, "extensions": { "code": code } }],
-    })
-}
-
-/// Runs one operation's stream: `next` per response and `complete` at the end, or a single
-/// `error` when it fails before producing data (validation, or a refused subscription).
-async fn run_subscription(
-    schema: crate::graphql::AppSchema,
-    id: String,
-    request: Request,
-    outgoing: mpsc::Sender<Outgoing>,
-) {
-    let mut stream = schema.execute_stream(request);
-    let mut first = true;
-    let mut failed_at_start = false;
-    while let Some(mut response) = stream.next().await {
-        default_error_codes(&mut response);
-        if first && starts_with_failure(&response) {
-            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-            let message = json!({ "type": "error", "id": id, "payload": errors });
-            let _ = outgoing.send(Outgoing::Message(message)).await;
-            failed_at_start = true;
-            break;
-        }
-        first = false;
-        // Serialized once, straight to text: this runs per subscriber per event.
-        let Ok(payload) = serde_json::to_string(&response) else {
-            continue;
-        };
-        let message = format!(
-            r#"{{"type":"next","id":{},"payload":{payload}}}"#,
-            json!(id)
-        );
-        if outgoing.send(Outgoing::Text(message)).await.is_err() {
-            return;
-        }
-    }
-    if !failed_at_start {
-        let _ = outgoing
-            .send(Outgoing::Message(json!({ "type": "complete", "id": id })))
-            .await;
-    }
-    let _ = outgoing.send(Outgoing::Finished(id)).await;
-}
-
-fn starts_with_failure(response: &Response) -> bool {
-    !response.errors.is_empty() && matches!(response.data, async_graphql::Value::Null)
 }

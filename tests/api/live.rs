@@ -447,3 +447,201 @@ async fn three_nodes_deliver_each_others_edits_and_converge() {
         );
     }
 }
+
+/// Issue 5: subscribers with the same selection share one rendering per event, yet each keeps
+/// its own access: one viewer losing sight ends only that viewer's stream, and a different
+/// selection on the same session gets its own payload.
+#[tokio::test]
+async fn shared_renderings_keep_access_and_selections_per_subscriber() {
+    let app = spawn_app().await;
+    let Pair {
+        company_admin,
+        leader,
+        member,
+    } = pair(&app).await;
+    let session = shared_session(&app, &leader, &member).await;
+    let url = app.ws_url();
+    const SLIM: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { version } } }";
+
+    let mut lead = WsClient::connect(&url, &leader.token).await;
+    let mut admin = WsClient::connect(&url, &company_admin).await;
+    for (client, id) in [(&mut lead, "a"), (&mut admin, "b")] {
+        client.subscribe(id, &session, None).await;
+        assert_eq!(client.next_event(id).await["__typename"], "Subscribed");
+    }
+    // The same connection also runs a slimmer selection of the same session.
+    lead.send(json!({ "id": "slim", "type": "subscribe", "payload": { "query": SLIM, "variables": { "id": session } } }))
+        .await;
+    assert_eq!(
+        lead.next_event("slim").await,
+        json!({ "__typename": "Subscribed" })
+    );
+
+    let version = edit(&app, &member, &session, "shared rendering").await;
+    let mut lead_events = std::collections::HashMap::new();
+    for _ in 0..2 {
+        let message = lead.recv().await;
+        lead_events.insert(
+            message["id"].as_str().unwrap().to_owned(),
+            message["payload"]["data"]["oneOnOneEvents"].clone(),
+        );
+    }
+    assert_eq!(
+        lead_events["slim"],
+        json!({ "__typename": "SharedNoteEdited", "version": version })
+    );
+    assert_eq!(lead_events["a"]["text"], "shared rendering");
+    assert_eq!(admin.next_event("b").await, lead_events["a"]);
+
+    // The session turns private: the admin is cut off, the leader hears the change and goes on.
+    app.ok(
+        &leader.token,
+        "mutation($id: ID!) { updateOneOnOne(id: $id, input: { private: true }) { id } }",
+        json!({ "id": session }),
+    )
+    .await;
+    let last = admin.recv().await;
+    assert_eq!(
+        (last["type"].as_str(), last["id"].as_str()),
+        (Some("next"), Some("b")),
+        "{last}"
+    );
+    assert_eq!(
+        last["payload"]["errors"][0]["extensions"]["code"],
+        "NOT_FOUND"
+    );
+    assert_eq!(admin.recv().await, json!({ "type": "complete", "id": "b" }));
+    let changed = lead.next_event("a").await;
+    assert_eq!(
+        (changed["__typename"].as_str(), changed["private"].as_bool()),
+        (Some("OneOnOneChanged"), Some(true))
+    );
+    assert_eq!(
+        lead.next_event("slim").await,
+        json!({ "__typename": "OneOnOneChanged" })
+    );
+    let version = edit(&app, &member, &session, "after the cut").await;
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let message = lead.recv().await;
+        heard.push((
+            message["id"].as_str().unwrap().to_owned(),
+            message["payload"]["data"]["oneOnOneEvents"]["version"].clone(),
+        ));
+    }
+    heard.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        heard,
+        [
+            ("a".to_owned(), json!(version)),
+            ("slim".to_owned(), json!(version))
+        ]
+    );
+    assert!(
+        admin.quiet_for(Duration::from_millis(300)).await.is_none(),
+        "nothing after complete"
+    );
+}
+
+/// A subscription is one root field (GraphQL's "single root field" rule); aliases of several
+/// are refused rather than merged.
+#[tokio::test]
+async fn a_subscription_with_two_root_fields_is_refused() {
+    let app = spawn_app().await;
+    let Pair { leader, member, .. } = pair(&app).await;
+    let session = shared_session(&app, &leader, &member).await;
+    let mut client = WsClient::connect(&app.ws_url(), &leader.token).await;
+    client.send(json!({ "id": "two", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { a: oneOnOneEvents(oneOnOneId: $id) { __typename } b: oneOnOneEvents(oneOnOneId: $id) { __typename } }",
+        "variables": { "id": session } } }))
+        .await;
+    let refused = client.recv().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["id"].as_str()),
+        (Some("error"), Some("two")),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+}
+
+/// A Yjs update appending `marker` to a fresh document of its own, so that concurrent writers'
+/// updates merge without conflicting.
+fn append_update(marker: &str) -> String {
+    use base64::Engine;
+    use yrs::{Text, Transact};
+    let doc = yrs::Doc::with_options(yrs::Options {
+        offset_kind: yrs::OffsetKind::Utf16,
+        ..Default::default()
+    });
+    let text = doc.get_or_insert_text("content");
+    let mut txn = doc.transact_mut();
+    text.insert(&mut txn, 0, marker);
+    base64::engine::general_purpose::STANDARD.encode(txn.encode_update_v1())
+}
+
+/// Issue 5: writers of one note take turns instead of racing, so under contention every
+/// valid edit succeeds (through several nodes on the full tier) and none is lost.
+#[tokio::test]
+async fn concurrent_edits_of_one_note_all_succeed() {
+    let nodes = match redis_url() {
+        Some(redis) => spawn_cluster(3, &redis).await,
+        None => vec![spawn_app().await],
+    };
+    let Pair { leader, member, .. } = pair(&nodes[0]).await;
+    let session = shared_session(&nodes[0], &leader, &member).await;
+    let writers = 40;
+    let mut tasks = Vec::new();
+    for n in 0..writers {
+        let address = nodes[n % nodes.len()].address.clone();
+        let token = member.token.clone();
+        let session = session.clone();
+        tasks.push(tokio::spawn(async move {
+            let answer: serde_json::Value = reqwest::Client::new()
+                .post(format!("{address}/graphql"))
+                .bearer_auth(&token)
+                .json(&json!({ "query": "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }",
+                    "variables": { "id": session, "u": append_update(&format!("[w{n}]")) } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(answer["errors"].is_null(), "writer {n}: {answer}");
+            answer["data"]["applySharedNoteUpdate"]["version"]
+                .as_i64()
+                .unwrap()
+        }));
+    }
+    let mut versions = Vec::new();
+    for task in tasks {
+        versions.push(task.await.unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=writers as i64).collect::<Vec<_>>());
+    let stored = nodes[nodes.len() - 1]
+        .ok(
+            &member.token,
+            "query($id: ID!) { oneOnOne(id: $id) { sharedNotes { author { id } text version } } }",
+            json!({ "id": session }),
+        )
+        .await;
+    let note = stored["oneOnOne"]["sharedNotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["author"]["id"] == member.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(note["version"], writers as i64);
+    for n in 0..writers {
+        let marker = format!("[w{n}]");
+        assert!(
+            note["text"].as_str().unwrap().contains(&marker),
+            "lost {marker}: {note}"
+        );
+    }
+}
