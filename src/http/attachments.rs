@@ -42,7 +42,6 @@ use crate::{
     auth::{Credentials, service::authenticate},
     error::AppError,
     graphql::{default_error_codes, request_data},
-    policy,
 };
 
 /// What a multipart request may carry besides the file: `operations`, `map`, boundaries and
