@@ -18,6 +18,7 @@
 //! - `http`      — routes, middleware, the GraphQL endpoint, health checks.
 //! - `startup`   — `Application`: one node, built from a `Config`, run until shutdown.
 //! - `error`     — the one error type and its mapping to `extensions.code`.
+//! - `sql_count` — counts the SQL statements the node (and each request) runs.
 //!
 //! `main.rs` is a thin shell over `cli`.
 
@@ -39,6 +40,7 @@ pub mod one_on_ones;
 pub mod org;
 pub mod policy;
 pub mod realtime;
+pub mod sql_count;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use crate::{
     auth::{rate_limit::LoginLimiter, tokens::TokenKeys},
     config::Config,
     realtime::bus::EventBus,
+    sql_count::SqlCounter,
 };
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     pub attachments: AttachmentStore,
     pub bus: EventBus,
+    /// SQL statements run by this node (for tests and `/metrics`).
+    pub sql_statements: SqlCounter,
     /// Flips to `true` when the node shuts down; long-lived work (WebSocket connections,
     /// workers) watches it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

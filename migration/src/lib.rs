@@ -9,6 +9,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_one_on_ones;
 mod m20261122_000003_coaching;
 mod m20261122_000004_attachments;
+mod m20261122_000006_read_path_indexes;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_one_on_ones::Migration),
             Box::new(m20261122_000003_coaching::Migration),
             Box::new(m20261122_000004_attachments::Migration),
+            Box::new(m20261122_000006_read_path_indexes::Migration),
         ]
     }
 }

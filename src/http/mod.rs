@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use axum::{
     Router,
-    extract::State,
+    extract::{Request, State},
     http::{HeaderName, StatusCode},
-    response::IntoResponse,
+    middleware::Next,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use tower_http::{
@@ -41,6 +42,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .layer(axum::middleware::from_fn(count_request_sql))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -63,6 +65,11 @@ pub fn router(state: HttpState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Counts the statements a request runs as that request's (see `sql_count`).
+async fn count_request_sql(request: Request, next: Next) -> Response {
+    crate::sql_count::serving_request(next.run(request)).await
 }
 
 /// The process is up.

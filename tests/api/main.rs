@@ -13,6 +13,7 @@ mod one_on_ones;
 mod org;
 mod outbox;
 mod privacy;
+mod queries;
 mod schema;
 mod tenancy;
 mod ws_client;

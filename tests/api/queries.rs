@@ -1,0 +1,98 @@
+//! No N+1: a page of sessions with everything a list screen shows costs the same small
+//! number of SQL statements whether it holds 5 sessions or 50.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// The most statements one page may cost, whoever asks and however long the page is.
+const MAX_STATEMENTS_PER_PAGE: u64 = 10;
+
+const PAGE: &str = "query($n: Int!) { oneOnOnes(first: $n) { totalCount nodes { id title
+    leader { name } member { name }
+    sharedNotes { author { name } text }
+    actionItems { text done category { name } }
+    kudos { text author { name } } } } }";
+
+/// Runs the page query for `viewer` and returns its nodes with the statements it cost.
+async fn page(app: &TestApp, viewer: &str, n: usize) -> (Vec<Value>, u64) {
+    let before = app.sql_statements.for_requests();
+    let data = app.ok(viewer, PAGE, json!({ "n": n })).await;
+    let cost = app.sql_statements.for_requests() - before;
+    let nodes = data["oneOnOnes"]["nodes"].as_array().cloned().unwrap();
+    (nodes, cost)
+}
+
+#[tokio::test]
+async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
+    let app = spawn_app().await;
+    let company = app.create_company("Acme").await;
+    let admin = &company.admin.token;
+    app.ok(
+        admin,
+        "mutation { updateCompanySettings(input: { privateOneOnOnesByDefault: true }) { timeZone } }",
+        json!({}),
+    )
+    .await;
+    let leader = app.create_user(admin, "TEAM_LEADER").await;
+    let members = [
+        app.create_user(admin, "TEAM_MEMBER").await,
+        app.create_user(admin, "TEAM_MEMBER").await,
+    ];
+    app.create_team(admin, &leader, &[&members[0], &members[1]])
+        .await;
+    let category = app
+        .ok(admin, "{ coachingCategories { nodes { id } } }", json!({}))
+        .await["coachingCategories"]["nodes"][0]["id"]
+        .clone();
+    for n in 0..50 {
+        let member = &members[n % 2];
+        let id = app
+            .ok(
+                &leader.token,
+                "mutation($m: ID!) { createOneOnOne(input: { memberId: $m }) { id } }",
+                json!({ "m": member.id }),
+            )
+            .await["createOneOnOne"]["id"]
+            .clone();
+        let steps: [(&str, &str, Value); 6] = [
+            (&leader.token, "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }", json!({ "id": id })),
+            (&leader.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Leader's note\", baseVersion: 0) { version } }", json!({ "id": id })),
+            (&member.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Member's note\", baseVersion: 0) { version } }", json!({ "id": id })),
+            (&leader.token, "mutation($id: ID!, $c: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Shadow a senior agent\", categoryId: $c }) { id } }", json!({ "id": id, "c": category })),
+            (&member.token, "mutation($id: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Read the guide\" }) { id } }", json!({ "id": id })),
+            (&leader.token, "mutation($id: ID!) { addKudo(oneOnOneId: $id, text: \"Saved a VIP account\") { id } }", json!({ "id": id })),
+        ];
+        for (token, mutation, variables) in steps {
+            app.ok(token, mutation, variables).await;
+        }
+    }
+
+    for (viewer, who) in [
+        (&leader.token, "the leader"),
+        (&members[0].token, "a member"),
+        (admin, "an admin"),
+    ] {
+        let (short, short_cost) = page(&app, viewer, 5).await;
+        let (long, long_cost) = page(&app, viewer, 50).await;
+        assert_eq!(short.len(), 5, "{who}");
+        assert_eq!(long.len(), if who == "a member" { 25 } else { 50 }, "{who}");
+        for node in &long {
+            let notes: Vec<&str> = node["sharedNotes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["text"].as_str().unwrap())
+                .collect();
+            assert_eq!(notes, ["Leader's note", "Member's note"], "{who}: {node}");
+            assert!(node["leader"]["name"].is_string() && node["member"]["name"].is_string());
+            assert!(node["actionItems"].as_array().unwrap().len() >= 2, "{node}");
+            assert_eq!(node["kudos"][0]["text"], "Saved a VIP account", "{node}");
+        }
+        assert!(
+            long_cost <= MAX_STATEMENTS_PER_PAGE,
+            "{who}: a page of 50 cost {long_cost} statements"
+        );
+        assert_eq!(short_cost, long_cost, "{who}: 5 sessions vs 50");
+    }
+}
