@@ -165,9 +165,8 @@ async fn run(database_url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
 }
 
 const PAGE: &str = "{ oneOnOnes(first: 20) { nodes { id title leader { name } member { name } \
-    sharedNotes { author { name } text } \
-    actionItems { id text done dueOn category { name } } \
-    kudos { id text author { name } } } } }";
+    sharedNotes { text } actionItems { id text done dueOn category { name } } \
+    kudos { id text } } } }";
 
 const DASHBOARD: &str = "{ myDashboard { today openCommitments { id } openActionItems { id text } \
     openFollowUps { id } upcomingOneOnOnes { id title member { name } } \
