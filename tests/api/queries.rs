@@ -17,20 +17,24 @@ const PAGE: &str = "query($n: Int!) { oneOnOnes(first: $n) { nodes { id title
     actionItems { text done category { name } }
     kudos { text } } } }";
 
-/// Runs the page query for `viewer` and returns its nodes with the statements it cost: the
-/// least of three runs, because DataLoader batches what arrives within 1 ms, and a slow
-/// (debug, busy) run can split one relation's batch in two. An N+1 costs more every time.
+/// Runs the page query for `viewer` and returns its nodes with the statements it cost.
 async fn page(app: &TestApp, viewer: &str, n: usize) -> (Vec<Value>, u64) {
-    let mut nodes = Vec::new();
-    let mut least = u64::MAX;
-    for _ in 0..3 {
-        let before = app.sql_statements.for_requests();
-        let data = app.ok(viewer, PAGE, json!({ "n": n })).await;
-        least = least.min(app.sql_statements.for_requests() - before);
-        nodes = data["oneOnOnes"]["nodes"].as_array().cloned().unwrap();
-    }
-    (nodes, least)
+    let before = app.sql_statements.for_requests();
+    let data = app.ok(viewer, PAGE, json!({ "n": n })).await;
+    let cost = app.sql_statements.for_requests() - before;
+    let nodes = data["oneOnOnes"]["nodes"].as_array().cloned().unwrap();
+    (nodes, cost)
 }
+
+/// The longer page compared. Lists of more than 30 items resolve through `FuturesOrdered`,
+/// which yields to the executor every 32 polls; when DataLoader's 1 ms batching window closes
+/// during that yield (a debug build on a busy machine), a relation's batch splits in two.
+/// That is timing, not an N+1, so the comparison stays at 30; the 50-session page may split
+/// each relation's batch once, no more.
+const LONG_PAGE: usize = 30;
+
+/// Relations the page loads in batches: users, shared notes, action items, categories, kudos.
+const RELATIONS: u64 = 5;
 
 #[tokio::test]
 async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
@@ -83,10 +87,13 @@ async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
         (admin, "an admin"),
     ] {
         let (short, short_cost) = page(&app, viewer, 5).await;
-        let (long, long_cost) = page(&app, viewer, 50).await;
+        let (long, long_cost) = page(&app, viewer, LONG_PAGE).await;
+        let (all, all_cost) = page(&app, viewer, 50).await;
+        let visible = if who == "a member" { 25 } else { 50 };
         assert_eq!(short.len(), 5, "{who}");
-        assert_eq!(long.len(), if who == "a member" { 25 } else { 50 }, "{who}");
-        for node in &long {
+        assert_eq!(long.len(), LONG_PAGE.min(visible), "{who}");
+        assert_eq!(all.len(), visible, "{who}");
+        for node in &all {
             let notes: Vec<&str> = node["sharedNotes"]
                 .as_array()
                 .unwrap()
@@ -100,8 +107,12 @@ async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
         }
         assert!(
             long_cost <= MAX_STATEMENTS_PER_PAGE,
-            "{who}: a page of 50 cost {long_cost} statements"
+            "{who}: a page of {LONG_PAGE} cost {long_cost} statements"
         );
-        assert_eq!(short_cost, long_cost, "{who}: 5 sessions vs 50");
+        assert_eq!(short_cost, long_cost, "{who}: 5 sessions vs {LONG_PAGE}");
+        assert!(
+            all_cost <= long_cost + RELATIONS,
+            "{who}: a page of 50 cost {all_cost} statements"
+        );
     }
 }
