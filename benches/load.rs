@@ -130,14 +130,25 @@ async fn run(database_url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
 
     println!(
         "machine: {} cores shared by the server, PostgreSQL and this load generator; {seconds} s per step",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
     );
     println!("| query | c | requests/s | p50 ms | p99 ms | ok | errors |");
     println!("|---|---|---|---|---|---|---|");
     for scenario in &scenarios {
         let body = bytes::Bytes::from(json!({ "query": scenario.query }).to_string());
         // Warm the server's connection pool and PostgreSQL's caches for this query.
-        closed_loop(&client, &node.http, &leader, &body, scenario.check, 16, Duration::from_secs(2)).await;
+        closed_loop(
+            &client,
+            &node.http,
+            &leader,
+            &body,
+            scenario.check,
+            16,
+            Duration::from_secs(2),
+        )
+        .await;
         for c in CONCURRENCY {
             let run = closed_loop(
                 &client,
@@ -160,7 +171,10 @@ async fn run(database_url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
             );
         }
     }
-    println!("server resident memory after the runs: {:.1} MiB", node.rss_kib() as f64 / 1024.0);
+    println!(
+        "server resident memory after the runs: {:.1} MiB",
+        node.rss_kib() as f64 / 1024.0
+    );
     Ok(())
 }
 
@@ -237,9 +251,8 @@ async fn closed_loop(
                         .await;
                     let ok = match answer {
                         Ok(response) => match response.bytes().await {
-                            Ok(bytes) => serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| {
-                                v.get("errors").is_none() && check(&v["data"])
-                            }),
+                            Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
+                                .is_ok_and(|v| v.get("errors").is_none() && check(&v["data"])),
                             Err(_) => false,
                         },
                         Err(_) => false,
@@ -271,8 +284,13 @@ async fn closed_loop(
 
 /// The `analytics` query with every field that needs no argument, built from the schema
 /// (another team owns its shape), or why there is none to run.
-async fn analytics_query(client: &reqwest::Client, url: &str, token: &str) -> Result<String, String> {
-    const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
+async fn analytics_query(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<String, String> {
+    const TYPE_REF: &str =
+        "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
     let introspection = format!(
         "{{ __schema {{ queryType {{ name }} types {{ name kind fields {{ name args {{ type {{ kind }} }} type {{ {TYPE_REF} }} }} }} }} }}"
     );
@@ -283,7 +301,9 @@ async fn analytics_query(client: &reqwest::Client, url: &str, token: &str) -> Re
         .flatten()
         .filter_map(|t| Some((t["name"].as_str()?, t)))
         .collect();
-    let query_type = schema["__schema"]["queryType"]["name"].as_str().unwrap_or("Query");
+    let query_type = schema["__schema"]["queryType"]["name"]
+        .as_str()
+        .unwrap_or("Query");
     let field = types
         .get(query_type)
         .and_then(|q| q["fields"].as_array())
@@ -336,8 +356,22 @@ fn leader_email(n: usize) -> String {
 /// A note of about 500 characters as the notes module stores it: (plain text, Yjs state).
 fn note(rng: &mut StdRng) -> (String, Vec<u8>) {
     const WORDS: [&str; 16] = [
-        "customer", "escalation", "handle", "time", "quality", "empathy", "follow", "up",
-        "knowledge", "base", "callback", "resolved", "first", "contact", "survey", "coaching",
+        "customer",
+        "escalation",
+        "handle",
+        "time",
+        "quality",
+        "empathy",
+        "follow",
+        "up",
+        "knowledge",
+        "base",
+        "callback",
+        "resolved",
+        "first",
+        "contact",
+        "survey",
+        "coaching",
     ];
     let mut text = String::new();
     while text.len() < 500 {
@@ -395,7 +429,12 @@ async fn generate(db: &DatabaseConnection, company_id: Uuid) -> anyhow::Result<u
     for t in 0..LEADERS {
         let leader_id = Uuid::now_v7();
         let team_id = Uuid::now_v7();
-        users.push(person(leader_id, format!("Leader {t}"), leader_email(t), user::Role::TeamLeader));
+        users.push(person(
+            leader_id,
+            format!("Leader {t}"),
+            leader_email(t),
+            user::Role::TeamLeader,
+        ));
         teams.push(team::ActiveModel {
             id: Set(team_id),
             company_id: Set(company_id),
@@ -403,12 +442,25 @@ async fn generate(db: &DatabaseConnection, company_id: Uuid) -> anyhow::Result<u
             created_at: Set(now),
             updated_at: Set(now),
         });
-        memberships.push(membership(team_id, leader_id, team_membership::TeamRole::Leader));
+        memberships.push(membership(
+            team_id,
+            leader_id,
+            team_membership::TeamRole::Leader,
+        ));
         for m in 0..MEMBERS_PER_TEAM {
             let member_id = Uuid::now_v7();
             let n = t * MEMBERS_PER_TEAM + m;
-            users.push(person(member_id, format!("Member {n}"), format!("member{n}@load.bench"), user::Role::TeamMember));
-            memberships.push(membership(team_id, member_id, team_membership::TeamRole::Member));
+            users.push(person(
+                member_id,
+                format!("Member {n}"),
+                format!("member{n}@load.bench"),
+                user::Role::TeamMember,
+            ));
+            memberships.push(membership(
+                team_id,
+                member_id,
+                team_membership::TeamRole::Member,
+            ));
             let series_id = Uuid::now_v7();
             series.push(one_on_one_series::ActiveModel {
                 id: Set(series_id),
@@ -436,7 +488,8 @@ async fn generate(db: &DatabaseConnection, company_id: Uuid) -> anyhow::Result<u
             let created_at: DateTime<Utc> = now
                 - chrono::Duration::weeks(weeks_ago)
                 - chrono::Duration::minutes(rng.random_range(60..10_000));
-            let scheduled_at = created_at + chrono::Duration::days(if weeks_ago == 0 { 8 } else { 1 });
+            let scheduled_at =
+                created_at + chrono::Duration::days(if weeks_ago == 0 { 8 } else { 1 });
             let id = Uuid::new_v7(uuid::Timestamp::from_unix(
                 uuid::NoContext,
                 created_at.timestamp() as u64,
@@ -451,7 +504,11 @@ async fn generate(db: &DatabaseConnection, company_id: Uuid) -> anyhow::Result<u
                 member_id: Set(member_id),
                 title: Set(format!("Weekly 1:1, week {k}")),
                 scheduled_at: Set(Some(scheduled_at)),
-                status: Set(if draft { one_on_one::Status::Draft } else { one_on_one::Status::Shared }),
+                status: Set(if draft {
+                    one_on_one::Status::Draft
+                } else {
+                    one_on_one::Status::Shared
+                }),
                 private: Set(rng.random_bool(0.1)),
                 shared_at: Set((!draft).then_some(created_at)),
                 last_seq: Set(0),

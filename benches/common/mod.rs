@@ -13,7 +13,9 @@ pub const PASSWORD: &str = "bench-password-1";
 
 /// The bench's `main`: serves as a node when started as one, does nothing when `cargo test
 /// --benches` probes the target, and runs `bench` otherwise.
-pub fn main<F: Future<Output = anyhow::Result<()>>>(bench: impl FnOnce() -> F) -> anyhow::Result<()> {
+pub fn main<F: Future<Output = anyhow::Result<()>>>(
+    bench: impl FnOnce() -> F,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -60,7 +62,10 @@ impl FreshDatabase {
     pub async fn drop(self) {
         let _ = self
             .admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
             .await;
     }
 }

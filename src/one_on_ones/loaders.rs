@@ -10,7 +10,7 @@ use entity::{
     action_item, attachment, coaching_category, discussion_item, feedback_record, kudo, lesson,
     metric, one_on_one, qa_review, shared_note,
 };
-use sea_orm::{Condition, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::error::AppError;

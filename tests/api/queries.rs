@@ -69,12 +69,36 @@ async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
             .await["createOneOnOne"]["id"]
             .clone();
         let steps: [(&str, &str, Value); 6] = [
-            (&leader.token, "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }", json!({ "id": id })),
-            (&leader.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Leader's note\", baseVersion: 0) { version } }", json!({ "id": id })),
-            (&member.token, "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Member's note\", baseVersion: 0) { version } }", json!({ "id": id })),
-            (&leader.token, "mutation($id: ID!, $c: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Shadow a senior agent\", categoryId: $c }) { id } }", json!({ "id": id, "c": category })),
-            (&member.token, "mutation($id: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Read the guide\" }) { id } }", json!({ "id": id })),
-            (&leader.token, "mutation($id: ID!) { addKudo(oneOnOneId: $id, text: \"Saved a VIP account\") { id } }", json!({ "id": id })),
+            (
+                &leader.token,
+                "mutation($id: ID!) { shareOneOnOne(id: $id) { id } }",
+                json!({ "id": id }),
+            ),
+            (
+                &leader.token,
+                "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Leader's note\", baseVersion: 0) { version } }",
+                json!({ "id": id }),
+            ),
+            (
+                &member.token,
+                "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Member's note\", baseVersion: 0) { version } }",
+                json!({ "id": id }),
+            ),
+            (
+                &leader.token,
+                "mutation($id: ID!, $c: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Shadow a senior agent\", categoryId: $c }) { id } }",
+                json!({ "id": id, "c": category }),
+            ),
+            (
+                &member.token,
+                "mutation($id: ID!) { addActionItem(oneOnOneId: $id, input: { text: \"Read the guide\" }) { id } }",
+                json!({ "id": id }),
+            ),
+            (
+                &leader.token,
+                "mutation($id: ID!) { addKudo(oneOnOneId: $id, text: \"Saved a VIP account\") { id } }",
+                json!({ "id": id }),
+            ),
         ];
         for (token, mutation, variables) in steps {
             app.ok(token, mutation, variables).await;
