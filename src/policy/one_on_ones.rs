@@ -30,7 +30,7 @@ pub enum LedMembers<'a> {
 
 /// Whether `one_on_one_scope` for this viewer depends on the members they lead.
 pub fn needs_led_members(viewer: &Viewer, company: &company::Model) -> bool {
-    viewer.role == Role::TeamLeader && company.private_one_on_ones_by_default
+    viewer.is_team_leader() && company.private_one_on_ones_by_default
 }
 
 /// The sessions `viewer` may see, as a condition on `one_on_ones` (the table of SPEC §5):
