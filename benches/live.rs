@@ -9,118 +9,24 @@
 //! is measured apart from the load generator's. The writer edits through node A; every
 //! subscriber listens on node B, so each delivery crosses Redis.
 
+mod common;
+
 use std::{
-    process::Stdio,
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use common::{Node, OPERATOR, PASSWORD, gql, ms, percentile};
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use tokio::{process::Child, sync::mpsc};
+use tokio::sync::mpsc;
 use tokio_tungstenite::{
     connect_async,
     tungstenite::{Message, client::IntoClientRequest},
 };
 
-const OPERATOR: &str = "bench-operator-token";
-const PASSWORD: &str = "bench-password-1";
-
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    if std::env::var("BENCH_ROLE").as_deref() == Ok("server") {
-        return runtime.block_on(serve());
-    }
-    if std::env::args().any(|a| a == "--list" || a == "--test") {
-        return Ok(()); // `cargo test --benches` probes bench targets; nothing to do.
-    }
-    runtime.block_on(bench())
-}
-
-async fn serve() -> anyhow::Result<()> {
-    let config = coach::config::Config::from_env()?;
-    let app = coach::startup::Application::build(config).await?;
-    println!("ready {}", app.local_addr());
-    app.run_until(coach::startup::shutdown_signal()).await
-}
-
-struct Node {
-    child: Child,
-    http: String,
-    ws: String,
-}
-
-impl Node {
-    fn rss_kib(&self) -> u64 {
-        let pid = self.child.id().expect("running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-async fn start_node(
-    database_url: &str,
-    redis_url: &str,
-    prefix: &str,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<Node> {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .env("BENCH_ROLE", "server")
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", redis_url)
-        .env("REDIS_PREFIX", prefix)
-        .env("DATA_DIR", data_dir)
-        .env("JWT_SECRET", "bench-jwt-secret")
-        .env("OPERATOR_TOKEN", OPERATOR)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    while let Some(line) = lines.next_line().await? {
-        if line.starts_with("ready") {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok(Node {
-        child,
-        http: format!("http://127.0.0.1:{port}/graphql"),
-        ws: format!("ws://127.0.0.1:{port}/graphql/ws"),
-    })
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let response: Value = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    assert!(response["errors"].is_null(), "{query}: {response}");
-    response["data"].clone()
+    common::main(bench)
 }
 
 struct Fixture {
@@ -268,17 +174,6 @@ async fn subscriber(
     Ok(())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
-
 struct Subscribers {
     heard: mpsc::UnboundedReceiver<Heard>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -422,28 +317,28 @@ async fn drive(
 }
 
 async fn bench() -> anyhow::Result<()> {
-    let database_base = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let name = format!("bench_live_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&database_base).await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let database_url = format!(
-        "{}/{name}",
-        database_base
-            .rsplit_once('/')
-            .expect("url with a database")
-            .0
-    );
+    let database = common::FreshDatabase::create("bench_live").await?;
     let dir = tempfile::tempdir()?;
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let result = run(&database_url, &redis_url, &prefix, dir.path()).await;
-    let _ = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await;
+    let result = run(&database.url, &redis_url, &prefix, dir.path()).await;
+    database.drop().await;
     result
+}
+
+/// A node on the shared database and Redis (every node of the bench uses one prefix).
+async fn start_node(
+    database_url: &str,
+    redis_url: &str,
+    prefix: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Node> {
+    Node::start(
+        database_url,
+        data_dir,
+        &[("REDIS_URL", redis_url), ("REDIS_PREFIX", prefix)],
+    )
+    .await
 }
 
 async fn run(

@@ -21,6 +21,7 @@
 //! - `pdf`       — a small text layout over krilla for server-made PDFs (the 1:1 export).
 //! - `startup`   — `Application`: one node, built from a `Config`, run until shutdown.
 //! - `error`     — the one error type and its mapping to `extensions.code`.
+//! - `sql_count` — counts the SQL statements the node (and each request) runs.
 //!
 //! `main.rs` is a thin shell over `cli`.
 
@@ -45,6 +46,7 @@ pub mod org;
 pub mod pdf;
 pub mod policy;
 pub mod realtime;
+pub mod sql_count;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -18,6 +18,7 @@ use crate::{
     http::{HttpState, router},
     metrics::Metrics,
     realtime::bus::EventBus,
+    sql_count::SqlCounter,
     state::AppState,
 };
 
@@ -32,7 +33,9 @@ pub struct Application {
 impl Application {
     /// Connects to the database and Redis, runs the migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config).await?;
+        let mut db = db::connect(&config).await?;
+        let sql_statements = SqlCounter::default();
+        sql_statements.observe(&mut db);
         db::migrate(&db).await?;
         let tokens = TokenKeys::load(config.jwt_secret.as_deref(), &db).await?;
         let redis = match &config.redis_url {
@@ -74,6 +77,7 @@ impl Application {
             login_limiter,
             redis,
             bus,
+            sql_statements,
             shutdown: stopped,
             attachments,
             metrics: Arc::new(Metrics::default()),

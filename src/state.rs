@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     metrics::Metrics,
     realtime::bus::EventBus,
+    sql_count::SqlCounter,
 };
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub bus: EventBus,
     /// This node's Prometheus registry (one per node, never process-global).
     pub metrics: Arc<Metrics>,
+    /// SQL statements run by this node (for tests and `/metrics`).
+    pub sql_statements: SqlCounter,
     /// Flips to `true` when the node shuts down; long-lived work (WebSocket connections,
     /// workers) watches it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

@@ -10,6 +10,7 @@ mod m20261122_000002_one_on_ones;
 mod m20261122_000003_coaching;
 mod m20261122_000004_attachments;
 mod m20261122_000005_api_tokens;
+mod m20261122_000006_read_path_indexes;
 mod m20261122_000008_tombstones;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_coaching::Migration),
             Box::new(m20261122_000004_attachments::Migration),
             Box::new(m20261122_000005_api_tokens::Migration),
+            Box::new(m20261122_000006_read_path_indexes::Migration),
             Box::new(m20261122_000008_tombstones::Migration),
         ]
     }

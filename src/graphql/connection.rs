@@ -24,11 +24,23 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
+    /// The client did not ask for `totalCount`: counting the whole list would be wasted.
+    pub skip_total: bool,
 }
 
 impl PageArgs {
     pub fn new(first: Option<i32>, after: Option<String>) -> Self {
-        Self { first, after }
+        Self {
+            first,
+            after,
+            skip_total: false,
+        }
+    }
+
+    /// Skips counting the list unless `ctx`'s selection reads `totalCount`.
+    pub fn counting_if_selected(mut self, ctx: &async_graphql::Context<'_>) -> Self {
+        self.skip_total = !ctx.look_ahead().field("totalCount").exists();
+        self
     }
 
     pub fn limit(&self) -> AppResult<u64> {
@@ -104,7 +116,12 @@ where
 {
     let limit = args.limit()?;
     let after = args.after_id()?;
-    let total_count = select.clone().count(db).await?;
+    // Unselected, the total is never shown, so 0 stands in for it.
+    let total_count = if args.skip_total {
+        0
+    } else {
+        select.clone().count(db).await?
+    };
     let mut page_select = select.order_by_asc(id_column);
     if let Some(after) = after {
         page_select = page_select.filter(id_column.gt(after));

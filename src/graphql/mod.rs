@@ -32,6 +32,7 @@ use crate::{
     },
     policy::Viewer,
     realtime::subscription::RealtimeSubscription,
+    sql_count::spawn_like_caller,
     state::AppState,
 };
 
@@ -164,14 +165,17 @@ pub fn request_data(
     RequestData {
         credentials,
         client_address,
-        org_loader: Arc::new(DataLoader::new(OrgLoader { db: db.clone() }, tokio::spawn)),
+        org_loader: Arc::new(DataLoader::new(
+            OrgLoader { db: db.clone() },
+            spawn_like_caller,
+        )),
         one_on_one_loader: Arc::new(DataLoader::new(
             OneOnOneLoader { db: db.clone() },
-            tokio::spawn,
+            spawn_like_caller,
         )),
         coaching_loader: Arc::new(DataLoader::new(
             CoachingLoader { db: db.clone() },
-            tokio::spawn,
+            spawn_like_caller,
         )),
     }
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use axum::{
     Router,
-    extract::State,
+    extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
-    middleware,
+    middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -61,6 +61,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus))
         .with_state(state)
+        .layer(axum::middleware::from_fn(count_request_sql))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -177,6 +178,11 @@ async fn prometheus(State(state): State<HttpState>, headers: HeaderMap) -> Respo
         state.app.metrics.encode(backlog),
     )
         .into_response()
+}
+
+/// Counts the statements a request runs as that request's (see `sql_count`).
+async fn count_request_sql(request: Request, next: Next) -> Response {
+    crate::sql_count::serving_request(next.run(request)).await
 }
 
 /// The process is up.

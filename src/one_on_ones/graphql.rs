@@ -65,7 +65,8 @@ impl OneOnOneQuery {
             scheduled_to,
             updated_since,
         };
-        let page = service::list(ctx.state(), viewer, filter, &PageArgs::new(first, after)).await?;
+        let page_args = PageArgs::new(first, after).counting_if_selected(ctx);
+        let page = service::list(ctx.state(), viewer, filter, &page_args).await?;
         Ok(to_connection(page.map(|(id, s)| (id, OneOnOne(s)))))
     }
 

@@ -1,15 +1,16 @@
 //! Batched loads of what a page of sessions shows, so N sessions cost one query per relation:
-//! shared notes, kudos, discussion items, action items of their series, and the records
+//! shared notes, kudos, discussion items, the action items they show, and the records
 //! discussion items point at. Only called for sessions the viewer was allowed to see.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
+use chrono::{DateTime, Utc};
 use entity::{
     action_item, attachment, coaching_category, discussion_item, feedback_record, kudo, lesson,
-    metric, qa_review, shared_note,
+    metric, one_on_one, qa_review, shared_note,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -38,10 +39,26 @@ keyed_by!(
     /// Discussion items of a session.
     DiscussionItemsOf
 );
-keyed_by!(
-    /// Action items of a series (each session picks the ones it shows).
-    ActionItemsOfSeries
-);
+/// The action items a session may show: its own, and its series' items that were still open
+/// when it was created (SPEC §3, carry-over). The loader returns a superset from the
+/// session's series; `items::shows_action_item` decides.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActionItemsFor {
+    pub session_id: Uuid,
+    pub series_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&one_on_one::Model> for ActionItemsFor {
+    fn from(session: &one_on_one::Model) -> Self {
+        Self {
+            session_id: session.id,
+            series_id: session.series_id,
+            created_at: session.created_at,
+        }
+    }
+}
+
 keyed_by!(
     /// Ready attachments of a session.
     AttachmentsOf
@@ -140,19 +157,49 @@ impl Loader<DiscussionItemsOf> for OneOnOneLoader {
     }
 }
 
-impl Loader<ActionItemsOfSeries> for OneOnOneLoader {
+impl Loader<ActionItemsFor> for OneOnOneLoader {
     type Value = Vec<action_item::Model>;
     type Error = async_graphql::Error;
-    async fn load(
-        &self,
-        keys: &[ActionItemsOfSeries],
-    ) -> LoadResult<ActionItemsOfSeries, Self::Value> {
+    async fn load(&self, keys: &[ActionItemsFor]) -> LoadResult<ActionItemsFor, Self::Value> {
         use action_item::Column as C;
-        let ids = keys.iter().map(|k| k.0).collect();
-        grouped::<action_item::Entity, _>(&self.db, C::SeriesId, ids, C::Id, |a| {
-            ActionItemsOfSeries(a.series_id)
-        })
-        .await
+        let (Some(earliest), Some(latest)) = (
+            keys.iter().map(|k| k.created_at).min(),
+            keys.iter().map(|k| k.created_at).max(),
+        ) else {
+            return Ok(HashMap::new());
+        };
+        // Only what can show in one of these sessions, rather than a series' whole history:
+        // their own items, and items created before the latest of them that were still open
+        // at the earliest.
+        let carried_over = Condition::all()
+            .add(C::SeriesId.is_in(keys.iter().map(|k| k.series_id)))
+            .add(C::CreatedAt.lt(latest))
+            .add(
+                Condition::any()
+                    .add(C::DoneAt.is_null())
+                    .add(C::DoneAt.gte(earliest)),
+            );
+        let rows = action_item::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(C::OneOnOneId.is_in(keys.iter().map(|k| k.session_id)))
+                    .add(carried_over),
+            )
+            .order_by_asc(C::Id)
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(keys
+            .iter()
+            .map(|key| {
+                let of_series = rows
+                    .iter()
+                    .filter(|item| item.series_id == key.series_id)
+                    .cloned()
+                    .collect();
+                (*key, of_series)
+            })
+            .collect())
     }
 }
 

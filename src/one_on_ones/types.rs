@@ -255,7 +255,7 @@ impl OneOnOne {
     async fn action_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ActionItem>> {
         Ok(ctx
             .one_on_one_loader()
-            .load_one(ActionItemsOfSeries(self.0.series_id))
+            .load_one(ActionItemsFor::from(&self.0))
             .await?
             .unwrap_or_default()
             .iter()

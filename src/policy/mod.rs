@@ -10,7 +10,7 @@
 
 use entity::{team_membership, user::Role};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, ExprTrait, IntoColumnRef},
 };
 use uuid::Uuid;
@@ -186,8 +186,8 @@ pub fn person_records_scope(
     }
 }
 
-/// `SELECT user_id` of the members of every team `leader_id` leads ("X's Team Members").
-pub fn led_members_query(leader_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+/// The members of every team `leader_id` leads ("X's Team Members"), as a select of their ids.
+pub fn led_members(leader_id: Uuid) -> Select<team_membership::Entity> {
     use team_membership::{Column, Entity, TeamRole};
     let led_teams = Entity::find()
         .select_only()
@@ -200,7 +200,11 @@ pub fn led_members_query(leader_id: Uuid) -> sea_orm::sea_query::SelectStatement
         .column(Column::UserId)
         .filter(Column::Role.eq(TeamRole::Member))
         .filter(Column::TeamId.in_subquery(led_teams))
-        .into_query()
+}
+
+/// `SELECT user_id` of the members of every team `leader_id` leads, to nest in a condition.
+pub fn led_members_query(leader_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    led_members(leader_id).into_query()
 }
 
 #[cfg(test)]

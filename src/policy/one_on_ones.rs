@@ -24,6 +24,20 @@ pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResu
     Ok(())
 }
 
+/// "X's Team Members" inside the visibility rule: a subquery, or their ids when the caller
+/// read them once beforehand (`needs_led_members`). A literal list lets the database answer
+/// every branch of the rule from an index; a subquery under `OR` is checked row by row.
+#[derive(Clone, Copy, Debug)]
+pub enum LedMembers<'a> {
+    Subquery,
+    Known(&'a [uuid::Uuid]),
+}
+
+/// Whether `one_on_one_scope` for this viewer depends on the members they lead.
+pub fn needs_led_members(viewer: &Viewer, company: &company::Model) -> bool {
+    viewer.is_team_leader() && company.private_one_on_ones_by_default
+}
+
 /// The sessions `viewer` may see, as a condition on `one_on_ones` (the table of SPEC §5):
 ///
 /// | viewer | draft | shared, default on | shared, default off | private (shared) |
@@ -39,6 +53,15 @@ pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResu
 /// TOK is a token with `READ_RECORDS`, or with `READ_ANALYTICS` for the aggregates it reads;
 /// any other token sees nothing.
 pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition {
+    one_on_one_scope_with(viewer, company, LedMembers::Subquery)
+}
+
+/// `one_on_one_scope` with the viewer's led members given as `led`.
+pub fn one_on_one_scope_with(
+    viewer: &Viewer,
+    company: &company::Model,
+    led: LedMembers<'_>,
+) -> Condition {
     use one_on_one::{Column, Status};
     let open_to_others = || {
         Condition::all()
@@ -65,9 +88,14 @@ pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition 
         );
     let as_other = match role {
         Role::Admin => Some(open_to_others()),
-        Role::TeamLeader if company.private_one_on_ones_by_default => Some(
-            open_to_others().add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
-        ),
+        Role::TeamLeader if needs_led_members(viewer, company) => {
+            Some(open_to_others().add(match led {
+                LedMembers::Subquery => {
+                    Column::MemberId.in_subquery(led_members_query(viewer.user_id))
+                }
+                LedMembers::Known(members) => Column::MemberId.is_in(members.iter().copied()),
+            }))
+        }
         Role::TeamLeader => Some(open_to_others()),
         Role::TeamMember => None,
     };

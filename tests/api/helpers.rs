@@ -4,6 +4,7 @@ use std::{path::PathBuf, sync::atomic::AtomicU32, time::Duration};
 
 use coach::{
     config::{Config, CorsOrigins, Environment},
+    sql_count::SqlCounter,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -22,6 +23,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// The configuration the node was built with (to start another node on the same data).
     pub config: Config,
+    /// The node's count of SQL statements (see `coach::sql_count`).
+    pub sql_statements: SqlCounter,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -146,6 +149,7 @@ async fn start_node(
         .await
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
+    let sql_statements = app.state().sql_statements.clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -155,6 +159,7 @@ async fn start_node(
         client: reqwest::Client::new(),
         data_dir: data_path,
         config,
+        sql_statements,
         _data_dir: data_dir,
         postgres,
         shutdown: Some(shutdown),

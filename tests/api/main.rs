@@ -16,6 +16,7 @@ mod one_on_ones;
 mod org;
 mod outbox;
 mod privacy;
+mod queries;
 mod schema;
 mod sync;
 mod tenancy;
