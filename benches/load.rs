@@ -169,6 +169,9 @@ async fn run(database_url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
                 run.latencies.len(),
                 run.errors
             );
+            if let Some(error) = &run.first_error {
+                println!("(first error: {error})");
+            }
         }
     }
     println!(
@@ -182,8 +185,9 @@ const PAGE: &str = "{ oneOnOnes(first: 20) { nodes { id title leader { name } me
     sharedNotes { text } actionItems { id text done dueOn category { name } } \
     kudos { id text } } } }";
 
-const DASHBOARD: &str = "{ myDashboard { today openCommitments { id } openActionItems { id text } \
-    openFollowUps { id } upcomingOneOnOnes { id title member { name } } \
+const DASHBOARD: &str = "{ myDashboard { today openCommitments { overdue commitment { id } } \
+    openActionItems { id text } openFollowUps { due followUp { id } } \
+    upcomingOneOnOnes { id title member { name } } \
     draftOneOnOnes { id title } recentKudos { id text } } }";
 
 struct Scenario {
@@ -216,6 +220,8 @@ fn full_page(data: &Value) -> bool {
 struct Run {
     latencies: Vec<Duration>,
     errors: usize,
+    /// The start of the first answer counted as an error, to show why.
+    first_error: Option<String>,
     elapsed: Duration,
 }
 
@@ -240,6 +246,7 @@ async fn closed_loop(
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0;
+                let mut first_error = None;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     let answer = client
@@ -249,33 +256,41 @@ async fn closed_loop(
                         .body(body.clone())
                         .send()
                         .await;
-                    let ok = match answer {
-                        Ok(response) => match response.bytes().await {
-                            Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
-                                .is_ok_and(|v| v.get("errors").is_none() && check(&v["data"])),
-                            Err(_) => false,
-                        },
-                        Err(_) => false,
+                    let body = match answer {
+                        Ok(response) => response.bytes().await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
                     };
+                    let ok = body.as_ref().is_ok_and(|bytes| {
+                        serde_json::from_slice::<Value>(bytes)
+                            .is_ok_and(|v| v.get("errors").is_none() && check(&v["data"]))
+                    });
                     if ok {
                         latencies.push(sent.elapsed());
                     } else {
                         errors += 1;
+                        first_error.get_or_insert_with(|| match &body {
+                            Ok(bytes) => {
+                                String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
+                            }
+                            Err(e) => e.clone(),
+                        });
                     }
                 }
-                (latencies, errors)
+                (latencies, errors, first_error)
             })
         })
         .collect();
     let mut run = Run {
         latencies: Vec::new(),
         errors: 0,
+        first_error: None,
         elapsed: Duration::ZERO,
     };
     for worker in workers {
-        let (latencies, errors) = worker.await.expect("worker");
+        let (latencies, errors, first_error) = worker.await.expect("worker");
         run.latencies.extend(latencies);
         run.errors += errors;
+        run.first_error = run.first_error.or(first_error);
     }
     run.elapsed = started.elapsed();
     run.latencies.sort();

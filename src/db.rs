@@ -21,6 +21,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     options
         .max_connections(if config.database_url.is_none() { 8 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out by default: a round trip before each
+        // statement, doubling them on a busy node. Only a connection idle long enough to
+        // have been dropped by the server or a proxy is checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     let db = Database::connect(options)
         .await

@@ -25,6 +25,13 @@
 //!
 //! `main.rs` is a thin shell over `cli`.
 
+/// A GraphQL response is built from many small allocations (one per resolved field, value and
+/// future); glibc's allocator was about a fifth of the server's CPU under read load
+/// (`perf`, BENCHMARKS.md). Set here rather than in `main.rs` so that every binary serving
+/// the API — including the benchmarks' server nodes — runs the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod analytics;
 pub mod attachments;
 pub mod auth;

@@ -13,11 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{
-    ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest},
-    parser::types::{ExecutableDocument, OperationType},
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::{
     extract::{MatchedPath, Request, State},
     middleware::Next,
@@ -216,25 +212,10 @@ pub(crate) async fn track_requests(
     response
 }
 
-/// Schema extension: counts operations by type and the errors of executed requests by code
-/// (errors async-graphql raises itself have none yet; they count as `BAD_USER_INPUT`, the code
-/// the HTTP layer gives them).
-pub(crate) struct GraphqlMetrics(pub Arc<Metrics>);
-
-impl ExtensionFactory for GraphqlMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GraphqlMetrics(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for GraphqlMetrics {
-    async fn request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextRequest<'_>,
-    ) -> async_graphql::Response {
-        let response = next.run(ctx).await;
+impl Metrics {
+    /// Counts the errors of an executed request by code (errors async-graphql raises itself
+    /// have none yet; they count as `BAD_USER_INPUT`, the code the HTTP layer gives them).
+    pub(crate) fn count_response_errors(&self, response: &async_graphql::Response) {
         for error in &response.errors {
             let code = error
                 .extensions
@@ -245,30 +226,21 @@ impl Extension for GraphqlMetrics {
                     _ => None,
                 })
                 .unwrap_or("BAD_USER_INPUT");
-            self.0.count_error(code);
+            self.count_error(code);
         }
-        response
     }
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+    /// Counts a parsed document's operations by type.
+    pub(crate) fn count_operations(&self, document: &ExecutableDocument) {
         for (_, operation) in document.operations.iter() {
             let operation_type = match operation.node.ty {
                 OperationType::Query => "query",
                 OperationType::Mutation => "mutation",
                 OperationType::Subscription => "subscription",
             };
-            self.0
-                .operations
+            self.operations
                 .get_or_create(&OperationLabels { operation_type })
                 .inc();
         }
-        Ok(document)
     }
 }

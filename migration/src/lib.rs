@@ -12,6 +12,7 @@ mod m20261122_000004_attachments;
 mod m20261122_000005_api_tokens;
 mod m20261122_000006_read_path_indexes;
 mod m20261122_000008_tombstones;
+mod m20261122_000009_carry_over_index;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_api_tokens::Migration),
             Box::new(m20261122_000006_read_path_indexes::Migration),
             Box::new(m20261122_000008_tombstones::Migration),
+            Box::new(m20261122_000009_carry_over_index::Migration),
         ]
     }
 }

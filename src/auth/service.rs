@@ -3,7 +3,8 @@
 use chrono::Utc;
 use entity::{auth_session, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationDef, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -165,17 +166,8 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
     let Some(claims) = state.tokens.verify(token) else {
         return Ok(Credentials::Invalid);
     };
-    let session = auth_session::Entity::find_by_id(claims.jti)
-        .one(&state.db)
-        .await?;
-    let Some(session) = session
-        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > Utc::now())
-    else {
-        return Ok(Credentials::Invalid);
-    };
-    let user = user::Entity::find_by_id(claims.sub).one(&state.db).await?;
-    Ok(match user {
-        Some(user) if user.active && user.company_id == claims.cid => Credentials::User(Viewer {
+    Ok(match live_login(state, claims.sub, claims.jti).await? {
+        Some((user, session)) if user.company_id == claims.cid => Credentials::User(Viewer {
             user_id: user.id,
             company_id: user.company_id,
             role: user.role,
@@ -187,6 +179,34 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
     })
 }
 
+/// The user and their login session `session_id`, if the session is neither revoked nor
+/// expired and the user is active: one statement, as every request asks it.
+async fn live_login(
+    state: &AppState,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> AppResult<Option<(user::Model, auth_session::Model)>> {
+    let sessions_of_user: RelationDef = user::Entity::belongs_to(auth_session::Entity)
+        .from(user::Column::Id)
+        .to(auth_session::Column::UserId)
+        .into();
+    let found = user::Entity::find_by_id(user_id)
+        .join(JoinType::InnerJoin, sessions_of_user)
+        .select_also(auth_session::Entity)
+        .filter(auth_session::Column::Id.eq(session_id))
+        .one(&state.db)
+        .await?;
+    let now = Utc::now();
+    Ok(match found {
+        Some((user, Some(session)))
+            if user.active && session.revoked_at.is_none() && session.expires_at > now =>
+        {
+            Some((user, session))
+        }
+        _ => None,
+    })
+}
+
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -194,15 +214,7 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Whether the token a long-lived stream was opened with still stands: not revoked, not
 /// expired, its user active. Streams re-check it as they re-check access.
 pub async fn session_still_valid(state: &AppState, viewer: &Viewer) -> AppResult<bool> {
-    let session = auth_session::Entity::find_by_id(viewer.session_id)
-        .one(&state.db)
-        .await?;
-    let live = session.is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now());
-    if !live {
-        return Ok(false);
-    }
-    Ok(user::Entity::find_by_id(viewer.user_id)
-        .one(&state.db)
+    Ok(live_login(state, viewer.user_id, viewer.session_id)
         .await?
-        .is_some_and(|u| u.active && u.role == viewer.role))
+        .is_some_and(|(user, _)| user.role == viewer.role))
 }

@@ -1,58 +1,39 @@
 //! The alias limit, which async-graphql does not have. Depth and complexity do not stop
 //! aliasing: a request holding hundreds of aliased `login` fields is shallow and within the
 //! complexity budget, yet it runs hundreds of Argon2 hashes. So a document may hold
-//! `MAX_ALIASES`, and more is refused with `BAD_USER_INPUT` before anything runs.
+//! `MAX_ALIASES`, and more is refused with `BAD_USER_INPUT` before anything runs (checked by
+//! the request pipeline once the document is parsed).
 
 use async_graphql::{
-    Pos, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    Pos, ServerError,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
-use std::sync::Arc;
 
 use crate::error::AppError;
 
 /// Most aliases one document may hold (operations and fragments together).
 pub const MAX_ALIASES: usize = 30;
 
-pub(crate) struct AliasLimit;
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimit)
+pub(crate) fn check_aliases(document: &ExecutableDocument) -> Result<(), ServerError> {
+    let count = document
+        .operations
+        .iter()
+        .map(|(_, operation)| aliases_in(&operation.node.selection_set.node))
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| aliases_in(&fragment.node.selection_set.node)),
+        )
+        .sum::<usize>();
+    if count > MAX_ALIASES {
+        let refusal = AppError::bad_input(
+            "query",
+            format!("a request may use at most {MAX_ALIASES} aliases, this one has {count}"),
+        );
+        return Err(async_graphql::Error::from(refusal).into_server_error(Pos::default()));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let count = document
-            .operations
-            .iter()
-            .map(|(_, operation)| aliases_in(&operation.node.selection_set.node))
-            .chain(
-                document
-                    .fragments
-                    .values()
-                    .map(|fragment| aliases_in(&fragment.node.selection_set.node)),
-            )
-            .sum::<usize>();
-        if count > MAX_ALIASES {
-            let refusal = AppError::bad_input(
-                "query",
-                format!("a request may use at most {MAX_ALIASES} aliases, this one has {count}"),
-            );
-            return Err(async_graphql::Error::from(refusal).into_server_error(Pos::default()));
-        }
-        Ok(document)
-    }
+    Ok(())
 }
 
 /// Aliases in a selection set and everything nested in it (the parser's recursion limit bounds

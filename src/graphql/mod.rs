@@ -3,6 +3,7 @@
 
 pub mod connection;
 mod limits;
+mod pipeline;
 
 pub use limits::MAX_ALIASES;
 
@@ -21,7 +22,6 @@ use crate::{
     dashboard::graphql::DashboardQuery,
     error::{AppError, AppResult},
     ingest::graphql::{IngestMutation, IngestQuery},
-    metrics::GraphqlMetrics,
     one_on_ones::{
         graphql::{OneOnOneMutation, OneOnOneQuery},
         loaders::OneOnOneLoader,
@@ -70,8 +70,6 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Realtim
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .extension(crate::auth::gate::ApiTokenGate)
-        .extension(limits::AliasLimit)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {
@@ -80,7 +78,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         builder = builder.disable_introspection().disable_suggestions();
     }
     builder
-        .extension(GraphqlMetrics(state.metrics.clone()))
+        .extension(pipeline::RequestPipeline(state.metrics.clone()))
         .data(state)
         .finish()
 }

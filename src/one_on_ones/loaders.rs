@@ -2,7 +2,7 @@
 //! shared notes, kudos, discussion items, the action items they show, and the records
 //! discussion items point at. Only called for sessions the viewer was allowed to see.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
@@ -170,15 +170,17 @@ impl Loader<ActionItemsFor> for OneOnOneLoader {
         };
         // Only what can show in one of these sessions, rather than a series' whole history:
         // their own items, and items created before the latest of them that were still open
-        // at the earliest.
-        let carried_over = Condition::all()
-            .add(C::SeriesId.is_in(keys.iter().map(|k| k.series_id)))
-            .add(C::CreatedAt.lt(latest))
-            .add(
-                Condition::any()
-                    .add(C::DoneAt.is_null())
-                    .add(C::DoneAt.gte(earliest)),
-            );
+        // at the earliest. The open and the done-since items are separate branches so that
+        // each is a range of `(series_id, created_at, done_at)`, checked in the index.
+        let series: BTreeSet<Uuid> = keys.iter().map(|k| k.series_id).collect();
+        let created_before = || {
+            Condition::all()
+                .add(C::SeriesId.is_in(series.iter().copied()))
+                .add(C::CreatedAt.lt(latest))
+        };
+        let carried_over = Condition::any()
+            .add(created_before().add(C::DoneAt.is_null()))
+            .add(created_before().add(C::DoneAt.gte(earliest)));
         let rows = action_item::Entity::find()
             .filter(
                 Condition::any()

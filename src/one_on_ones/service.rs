@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult},
-    graphql::connection::{Page, PageArgs, paginate},
+    graphql::connection::{Page, PageArgs, paginate_branches},
     policy::{self, OneOnOneAction, Viewer},
     state::AppState,
     validate,
@@ -85,9 +85,12 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let scope =
-        policy::one_on_one_scope_with(viewer, &company, policy::LedMembers::Known(&led_members));
-    let mut query = one_on_one::Entity::find().filter(scope);
+    let branches = policy::one_on_one_scope_branches(
+        viewer,
+        &company,
+        policy::LedMembers::Known(&led_members),
+    );
+    let mut query = one_on_one::Entity::find();
     if let Some(member) = filter.member_id {
         query = query.filter(Column::MemberId.eq(member));
     }
@@ -106,7 +109,7 @@ pub async fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(Column::UpdatedAt.gte(since));
     }
-    paginate(&state.db, query, Column::Id, |s| s.id, page).await
+    paginate_branches(&state.db, query, branches, Column::Id, |s| s.id, page).await
 }
 
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<one_on_one::Model> {

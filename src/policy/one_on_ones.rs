@@ -62,48 +62,68 @@ pub fn one_on_one_scope_with(
     company: &company::Model,
     led: LedMembers<'_>,
 ) -> Condition {
+    one_on_one_scope_branches(viewer, company, led)
+        .into_iter()
+        .fold(Condition::any(), Condition::add)
+}
+
+/// Above this many led members, "one of X's Team Members" stays one `IN` list rather than
+/// a branch per member: the statement would grow past what planning it is worth.
+const MAX_MEMBER_BRANCHES: usize = 64;
+
+/// `one_on_one_scope_with` as alternatives whose union is the rule (each holds the tenant).
+/// Every alternative is a range that one index serves in id order (`(company_id,
+/// leader_id, id)`, `(company_id, member_id, id)` with one member per branch, or the dense
+/// "shared and not private" rows), so a page can take the first ids of each and merge them
+/// instead of filtering the company's sessions row by row (`paginate_branches`).
+pub fn one_on_one_scope_branches(
+    viewer: &Viewer,
+    company: &company::Model,
+    led: LedMembers<'_>,
+) -> Vec<Condition> {
     use one_on_one::{Column, Status};
+    let in_company = || tenant(viewer, Column::CompanyId);
     let open_to_others = || {
-        Condition::all()
+        in_company()
             .add(Column::Status.eq(Status::Shared))
             .add(Column::Private.eq(false))
     };
     let role = match viewer.caller() {
         Caller::Person(role) => role,
         Caller::ApiToken(grant) => {
-            return tenant(viewer, Column::CompanyId).add(if grant.sees_tok_row() {
+            return vec![if grant.sees_tok_row() {
                 open_to_others()
             } else {
-                nothing()
-            });
+                in_company().add(nothing())
+            }];
         }
     };
-    let shared = Column::Status.eq(Status::Shared);
-    let as_participant = Condition::any()
-        .add(Column::LeaderId.eq(viewer.user_id))
-        .add(
-            Condition::all()
-                .add(Column::MemberId.eq(viewer.user_id))
-                .add(shared.clone()),
-        );
-    let as_other = match role {
-        Role::Admin => Some(open_to_others()),
-        Role::TeamLeader if needs_led_members(viewer, company) => {
-            Some(open_to_others().add(match led {
-                LedMembers::Subquery => {
-                    Column::MemberId.in_subquery(led_members_query(viewer.user_id))
-                }
-                LedMembers::Known(members) => Column::MemberId.is_in(members.iter().copied()),
-            }))
-        }
-        Role::TeamLeader => Some(open_to_others()),
-        Role::TeamMember => None,
-    };
-    let mut visible = Condition::any().add(as_participant);
-    if let Some(as_other) = as_other {
-        visible = visible.add(as_other);
+    let mut branches = vec![
+        in_company().add(Column::LeaderId.eq(viewer.user_id)),
+        in_company()
+            .add(Column::MemberId.eq(viewer.user_id))
+            .add(Column::Status.eq(Status::Shared)),
+    ];
+    match role {
+        Role::Admin => branches.push(open_to_others()),
+        Role::TeamLeader if needs_led_members(viewer, company) => match led {
+            LedMembers::Subquery => branches.push(
+                open_to_others()
+                    .add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
+            ),
+            LedMembers::Known(members) if members.len() > MAX_MEMBER_BRANCHES => {
+                branches.push(open_to_others().add(Column::MemberId.is_in(members.iter().copied())))
+            }
+            LedMembers::Known(members) => branches.extend(
+                members
+                    .iter()
+                    .map(|member| open_to_others().add(Column::MemberId.eq(*member))),
+            ),
+        },
+        Role::TeamLeader => branches.push(open_to_others()),
+        Role::TeamMember => {}
     }
-    tenant(viewer, Column::CompanyId).add(visible)
+    branches
 }
 
 /// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
