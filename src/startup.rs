@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -126,8 +127,15 @@ impl Application {
             app: self.state,
             schema,
         });
+        // Without TCP_NODELAY a small write (a WebSocket frame, the tail of a response) can
+        // wait for the peer's delayed ACK, tens of milliseconds.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "setting TCP_NODELAY failed");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
