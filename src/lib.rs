@@ -15,7 +15,7 @@
 //! - `email`     — the transactional outbox and its delivery worker.
 //! - `realtime`  — live delivery: the event bus (Redis fan-out) and graphql-transport-ws.
 //! - `policy`    — the one place deciding who sees and does what; every service asks it.
-//! - `graphql`   — the merged schema, request context and Relay pagination.
+//! - `graphql`   — the merged schema, its request pipeline, request context and Relay pagination.
 //! - `http`      — routes, middleware, the GraphQL endpoint, health checks, the PDF export route.
 //! - `metrics`   — each node's Prometheus registry (`GET /metrics`).
 //! - `pdf`       — a small text layout over krilla for server-made PDFs (the 1:1 export).
