@@ -117,25 +117,48 @@ where
 {
     let limit = args.limit()?;
     let after = args.after_id()?;
-    // Unselected, the total is never shown, so 0 stands in for it.
-    let total_count = if args.skip_total {
-        0
-    } else {
-        select.clone().count(db).await?
-    };
+    let total_count = total_count(db, &select, args).await?;
     let mut page_select = select.order_by_asc(id_column);
     if let Some(after) = after {
         page_select = page_select.filter(id_column.gt(after));
     }
-    let mut items = page_select.limit(limit + 1).all(db).await?;
-    let has_next_page = items.len() as u64 > limit;
-    items.truncate(limit as usize);
-    Ok(Page {
-        items: items.into_iter().map(|m| (id_of(&m), m)).collect(),
+    let rows = page_select.limit(limit + 1).all(db).await?;
+    Ok(page_of(rows, limit, after, total_count, id_of))
+}
+
+/// How many rows `select` holds, or 0 when the client did not select `totalCount` (it is
+/// never shown then, and counting a long list would be wasted).
+async fn total_count<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    select: &Select<E>,
+    args: &PageArgs,
+) -> AppResult<u64>
+where
+    E::Model: Send + Sync,
+{
+    if args.skip_total {
+        return Ok(0);
+    }
+    Ok(select.clone().count(db).await?)
+}
+
+/// The page made of up to `limit + 1` rows read after the cursor: the extra row only says
+/// whether a next page exists.
+fn page_of<M>(
+    mut rows: Vec<M>,
+    limit: u64,
+    after: Option<Uuid>,
+    total_count: u64,
+    id_of: impl Fn(&M) -> Uuid,
+) -> Page<(Uuid, M)> {
+    let has_next_page = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Page {
+        items: rows.into_iter().map(|m| (id_of(&m), m)).collect(),
         has_next_page,
         has_previous_page: after.is_some(),
         total_count,
-    })
+    }
 }
 
 /// `paginate` for a list whose visibility rule is a union of `branches` (each a range one
@@ -158,15 +181,11 @@ where
 {
     let limit = args.limit()?;
     let after = args.after_id()?;
-    let total_count = if args.skip_total {
-        0
-    } else {
-        let visible = branches
-            .iter()
-            .cloned()
-            .fold(Condition::any(), Condition::add);
-        select.clone().filter(visible).count(db).await?
-    };
+    let visible = branches
+        .iter()
+        .cloned()
+        .fold(Condition::any(), Condition::add);
+    let total_count = total_count(db, &select.clone().filter(visible), args).await?;
     let id = Alias::new(id_column.to_string());
     let mut union: Option<SelectStatement> = None;
     for (n, branch) in branches.into_iter().enumerate() {
@@ -190,13 +209,9 @@ where
             Some(mut union) => union.union(UnionType::Distinct, part).to_owned(),
         });
     }
+    // No branch: the rule lets the viewer see nothing.
     let Some(union) = union else {
-        return Ok(Page {
-            items: Vec::new(),
-            has_next_page: false,
-            has_previous_page: after.is_some(),
-            total_count,
-        });
+        return Ok(page_of(Vec::new(), limit, after, total_count, id_of));
     };
     let page_ids = Query::select()
         .column(id.clone())
@@ -204,19 +219,12 @@ where
         .order_by(id, Order::Asc)
         .limit(limit + 1)
         .to_owned();
-    let mut items = select
+    let rows = select
         .filter(id_column.in_subquery(page_ids))
         .order_by_asc(id_column)
         .all(db)
         .await?;
-    let has_next_page = items.len() as u64 > limit;
-    items.truncate(limit as usize);
-    Ok(Page {
-        items: items.into_iter().map(|m| (id_of(&m), m)).collect(),
-        has_next_page,
-        has_previous_page: after.is_some(),
-        total_count,
-    })
+    Ok(page_of(rows, limit, after, total_count, id_of))
 }
 
 #[derive(SimpleObject)]

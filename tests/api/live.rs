@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     helpers::{Person, TestApp, spawn_app, spawn_cluster},
@@ -24,20 +24,26 @@ pub async fn shared_session(app: &TestApp, leader: &Person, member: &Person) -> 
     id
 }
 
-pub async fn edit(app: &TestApp, person: &Person, session: &str, text: &str) -> i64 {
-    let current = app
+/// `person`'s own shared note of `session` as `person` reads it (author, text, version).
+async fn own_shared_note(app: &TestApp, person: &Person, session: &str) -> Value {
+    let stored = app
         .ok(
             &person.token,
-            "query($id: ID!) { oneOnOne(id: $id) { sharedNotes { author { id } version } } }",
+            "query($id: ID!) { oneOnOne(id: $id) { sharedNotes { author { id } text version } } }",
             json!({ "id": session }),
         )
         .await;
-    let version = current["oneOnOne"]["sharedNotes"]
+    stored["oneOnOne"]["sharedNotes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|n| n["author"]["id"] == person.id.as_str())
-        .unwrap()["version"]
+        .unwrap()
+        .clone()
+}
+
+pub async fn edit(app: &TestApp, person: &Person, session: &str, text: &str) -> i64 {
+    let version = own_shared_note(app, person, session).await["version"]
         .as_i64()
         .unwrap();
     app.ok(&person.token, "mutation($id: ID!, $t: String!, $v: Int!) { updateSharedNote(oneOnOneId: $id, text: $t, baseVersion: $v) { version } }", json!({ "id": session, "t": text, "v": version }))
@@ -631,20 +637,7 @@ async fn concurrent_edits_of_one_note_all_succeed() {
     }
     versions.sort();
     assert_eq!(versions, (1..=writers as i64).collect::<Vec<_>>());
-    let stored = nodes[nodes.len() - 1]
-        .ok(
-            &member.token,
-            "query($id: ID!) { oneOnOne(id: $id) { sharedNotes { author { id } text version } } }",
-            json!({ "id": session }),
-        )
-        .await;
-    let note = stored["oneOnOne"]["sharedNotes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["author"]["id"] == member.id.as_str())
-        .unwrap()
-        .clone();
+    let note = own_shared_note(&nodes[nodes.len() - 1], &member, &session).await;
     assert_eq!(note["version"], writers as i64);
     for n in 0..writers {
         let marker = format!("[w{n}]");
