@@ -2,7 +2,7 @@
 //! subscribed connection, and sustained edit rates. See BENCHMARKS.md for the figures.
 //!
 //! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 \
-//!  cargo bench --bench live`
+//!  cargo bench --bench live` (`LIVE_ONLY=latency`, `memory` or `sustained` runs one part.)
 //!
 //! The bench runs two server nodes as child processes (this same executable, started with
 //! `BENCH_ROLE=server`) on one fresh PostgreSQL database and one Redis, so the nodes' memory
@@ -105,6 +105,9 @@ async fn fixture(client: &reqwest::Client, node: &Node, members: usize) -> Fixtu
         sessions,
     }
 }
+
+/// Connections a node holds before memory per additional connection is measured.
+const WARM_CONNECTIONS: usize = 100;
 
 const SUBSCRIPTION: &str = "subscription($id: ID!) { oneOnOneEvents(oneOnOneId: $id) { __typename ... on SharedNoteEdited { seq oneOnOneId version } } }";
 
@@ -364,54 +367,79 @@ async fn run(
             .unwrap_or(0)
     );
 
-    println!("\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s)");
-    println!("| subscribers | deliveries | p50 ms | p99 ms | max ms |");
-    println!("|---|---|---|---|---|");
-    for subscribers in [1usize, 100, 1000] {
-        let mut subs = open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
-        let (latencies, expected, _) = drive(
-            &client,
-            &node_a,
-            &one_note,
-            &mut subs,
-            subscribers,
-            20.0,
-            5.0,
-            1,
-        )
-        .await;
-        println!(
-            "| {subscribers} | {}/{expected} | {} | {} | {} |",
-            latencies.len(),
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99)),
-            ms(percentile(&latencies, 1.0))
-        );
+    // `LIVE_ONLY=latency|memory|sustained` runs one part, for quick iterations.
+    let only = std::env::var("LIVE_ONLY").ok();
+    let wants = |part: &str| only.as_deref().is_none_or(|only| only == part);
+    if wants("latency") {
+        println!("\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s)");
+        println!("| subscribers | deliveries | p50 ms | p99 ms | max ms |");
+        println!("|---|---|---|---|---|");
+        for subscribers in [1usize, 100, 1000] {
+            let mut subs =
+                open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
+            let (latencies, expected, _) = drive(
+                &client,
+                &node_a,
+                &one_note,
+                &mut subs,
+                subscribers,
+                20.0,
+                5.0,
+                1,
+            )
+            .await;
+            println!(
+                "| {subscribers} | {}/{expected} | {} | {} | {} |",
+                latencies.len(),
+                ms(percentile(&latencies, 0.5)),
+                ms(percentile(&latencies, 0.99)),
+                ms(percentile(&latencies, 1.0))
+            );
+        }
     }
 
-    // A fresh node, so memory freed by the latency runs cannot hide the connections' cost.
-    let node_c = start_node(database_url, redis_url, prefix, &dir.join("c")).await?;
-    println!("\n## Memory per idle subscribed connection (a fresh node C's resident set)");
-    println!("| connections | node RSS before (MiB) | after (MiB) | per connection (KiB) |");
-    println!("|---|---|---|---|");
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = node_c.rss_kib();
-    let mut idle = Vec::new();
-    let mut opened = 0;
-    for target in [1_000usize, 10_000] {
-        idle.push(open_subscribers(&node_c, &leader, &fixture.sessions[1], target - opened).await);
-        opened = target;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let after = node_c.rss_kib();
+    if wants("memory") {
+        // A fresh node, so memory freed by the latency runs cannot hide the connections' cost.
+        let node_c = start_node(database_url, redis_url, prefix, &dir.join("c")).await?;
+        println!("\n## Memory per idle subscribed connection (a fresh node C's resident set)");
         println!(
-            "| {target} | {:.1} | {:.1} | {:.2} |",
-            before as f64 / 1024.0,
-            after as f64 / 1024.0,
-            (after.saturating_sub(before)) as f64 / target as f64
+            "Warm base: {WARM_CONNECTIONS} subscribed connections stay open, so the node's one-time growth \
+         (database pool, the session's feed, allocator and runtime start-up) is in the base; the \
+         cold column divides by the connections opened since the node started, that growth included."
         );
+        println!(
+            "| connections | node RSS cold → warm base → after (MiB) | per additional connection (KiB) | cold (KiB) |"
+        );
+        println!("|---|---|---|---|");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let cold = node_c.rss_kib();
+        let mut idle =
+            vec![open_subscribers(&node_c, &leader, &fixture.sessions[1], WARM_CONNECTIONS).await];
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let base = node_c.rss_kib();
+        let mut opened = 0;
+        for target in [1_000usize, 10_000] {
+            idle.push(
+                open_subscribers(&node_c, &leader, &fixture.sessions[1], target - opened).await,
+            );
+            opened = target;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let after = node_c.rss_kib();
+            println!(
+                "| {target} | {:.1} → {:.1} → {:.1} | {:.2} | {:.2} |",
+                cold as f64 / 1024.0,
+                base as f64 / 1024.0,
+                after as f64 / 1024.0,
+                after.saturating_sub(base) as f64 / target as f64,
+                after.saturating_sub(cold) as f64 / (target + WARM_CONNECTIONS) as f64
+            );
+        }
+        drop(idle);
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    drop(idle);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    if !wants("sustained") {
+        return Ok(());
+    }
 
     for (title, targets) in [
         ("one note", one_note.clone()),

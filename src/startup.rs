@@ -15,7 +15,7 @@ use crate::{
     config::Config,
     db,
     email::OutboxWorker,
-    graphql::build_schema,
+    graphql::build_api,
     http::{HttpState, router},
     metrics::Metrics,
     realtime::bus::EventBus,
@@ -121,11 +121,11 @@ impl Application {
             let _ = stopped.wait_for(|stop| *stop).await;
         });
         let sweeper = tokio::spawn(sweep_periodically(self.state.clone()));
-        let schema = build_schema(self.state.clone());
+        let api = build_api(self.state.clone());
         let app = router(HttpState {
-            live: crate::realtime::feed::LiveFeeds::new(self.state.clone(), schema.clone()),
+            live: crate::realtime::feed::LiveFeeds::new(self.state.clone(), api.clone()),
             app: self.state,
-            schema,
+            api,
         });
         // Without TCP_NODELAY a small write (a WebSocket frame, the tail of a response) can
         // wait for the peer's delayed ACK, tens of milliseconds.

@@ -13,6 +13,7 @@ mod m20261122_000005_api_tokens;
 mod m20261122_000006_read_path_indexes;
 mod m20261122_000008_tombstones;
 mod m20261122_000009_carry_over_index;
+mod m20261201_000010_led_series_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_read_path_indexes::Migration),
             Box::new(m20261122_000008_tombstones::Migration),
             Box::new(m20261122_000009_carry_over_index::Migration),
+            Box::new(m20261201_000010_led_series_indexes::Migration),
         ]
     }
 }

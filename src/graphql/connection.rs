@@ -181,11 +181,15 @@ where
 {
     let limit = args.limit()?;
     let after = args.after_id()?;
-    let visible = branches
-        .iter()
-        .cloned()
-        .fold(Condition::any(), Condition::add);
-    let total_count = total_count(db, &select.clone().filter(visible), args).await?;
+    let total_count = if args.skip_total {
+        0
+    } else {
+        let visible = branches
+            .iter()
+            .cloned()
+            .fold(Condition::any(), Condition::add);
+        total_count(db, &select.clone().filter(visible), args).await?
+    };
     let id = Alias::new(id_column.to_string());
     let mut union: Option<SelectStatement> = None;
     for (n, branch) in branches.into_iter().enumerate() {
@@ -204,10 +208,12 @@ where
             .column(id.clone())
             .from_subquery(first_ids.into_query(), Alias::new(format!("branch{n}")))
             .to_owned();
-        union = Some(match union {
-            None => part,
-            Some(mut union) => union.union(UnionType::Distinct, part).to_owned(),
-        });
+        match &mut union {
+            None => union = Some(part),
+            Some(union) => {
+                union.union(UnionType::Distinct, part);
+            }
+        }
     }
     // No branch: the rule lets the viewer see nothing.
     let Some(union) = union else {

@@ -6,6 +6,7 @@ mod limits;
 mod pipeline;
 
 pub use limits::MAX_ALIASES;
+pub use pipeline::GraphqlApi;
 
 use std::sync::Arc;
 
@@ -72,15 +73,22 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Realtim
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
 }
 
-pub fn build_schema(state: AppState) -> AppSchema {
-    let mut builder = schema_builder();
-    if state.config.is_production() {
-        builder = builder.disable_introspection().disable_suggestions();
-    }
-    builder
-        .extension(pipeline::RequestPipeline(state.metrics.clone()))
-        .data(state)
-        .finish()
+/// The node's GraphQL entry point: the schema for people, and the same with the API-token
+/// gate for tokens (see `pipeline`).
+pub fn build_api(state: AppState) -> GraphqlApi {
+    let build = || {
+        let mut builder = schema_builder();
+        if state.config.is_production() {
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        builder.data(state.clone())
+    };
+    let metrics = state.metrics.clone();
+    GraphqlApi::new(
+        build().finish(),
+        build().extension(crate::auth::gate::TokenGate).finish(),
+        metrics,
+    )
 }
 
 /// The SDL as `print-schema` writes it to `schema.graphql`.
@@ -168,7 +176,7 @@ pub fn request_data(
             spawn_like_caller,
         )),
         one_on_one_loader: Arc::new(DataLoader::new(
-            OneOnOneLoader { db: db.clone() },
+            OneOnOneLoader::new(db.clone()),
             spawn_like_caller,
         )),
         coaching_loader: Arc::new(DataLoader::new(

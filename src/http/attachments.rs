@@ -41,7 +41,7 @@ use crate::{
     },
     auth::{Credentials, service::authenticate},
     error::AppError,
-    graphql::{default_error_codes, request_data},
+    graphql::request_data,
 };
 
 /// What a multipart request may carry besides the file: `operations`, `map`, boundaries and
@@ -359,13 +359,11 @@ async fn execute(
     let request = request
         .data(request_data(
             &state.app.db,
-            credentials,
+            credentials.clone(),
             peer.ip().to_string(),
         ))
         .data(outcome);
-    let mut response = state.schema.execute(request).await;
-    default_error_codes(&mut response);
-    Json(response).into_response()
+    Json(state.api.execute(request, &credentials).await).into_response()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,10 +20,7 @@ use serde_json::json;
 
 use super::HttpState;
 use crate::{
-    auth::service::authenticate,
-    error::AppError,
-    graphql::{default_error_codes, request_data},
-    metrics::RefusedWith,
+    auth::service::authenticate, error::AppError, graphql::request_data, metrics::RefusedWith,
 };
 
 /// Most operations one batched request may carry.
@@ -167,15 +164,20 @@ pub async fn graphql_post(
         Ok(credentials) => credentials,
         Err(err) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, err),
     };
-    let batch = batch.data(request_data(
-        &state.app.db,
-        credentials,
-        peer.ip().to_string(),
-    ));
-    let mut response = state.schema.execute_batch(batch).await;
-    match &mut response {
-        BatchResponse::Single(r) => default_error_codes(r),
-        BatchResponse::Batch(rs) => rs.iter_mut().for_each(default_error_codes),
-    }
+    let data = request_data(&state.app.db, credentials.clone(), peer.ip().to_string());
+    // One at a time, as async-graphql's own `execute_batch` runs them.
+    let response = match batch {
+        BatchRequest::Single(request) => {
+            BatchResponse::Single(state.api.execute(request.data(data), &credentials).await)
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                let request = request.data(data.clone());
+                responses.push(state.api.execute(request, &credentials).await);
+            }
+            BatchResponse::Batch(responses)
+        }
+    };
     Json(response).into_response()
 }

@@ -30,7 +30,7 @@ use crate::{
     },
     config::CorsOrigins,
     error::{AppError, AppResult},
-    graphql::AppSchema,
+    graphql::GraphqlApi,
     metrics::track_requests,
     policy::{self, Viewer},
     state::AppState,
@@ -39,7 +39,7 @@ use crate::{
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
-    pub schema: AppSchema,
+    pub api: GraphqlApi,
     /// Shared work of this node's live subscriptions.
     pub live: crate::realtime::feed::LiveFeeds,
 }

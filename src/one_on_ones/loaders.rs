@@ -2,7 +2,10 @@
 //! shared notes, kudos, discussion items, the action items they show, and the records
 //! discussion items point at. Only called for sessions the viewer was allowed to see.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Mutex,
+};
 
 use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
@@ -10,13 +13,28 @@ use entity::{
     action_item, attachment, coaching_category, discussion_item, feedback_record, kudo, lesson,
     metric, one_on_one, qa_review, shared_note,
 };
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef,
+};
 use uuid::Uuid;
 
 use crate::error::AppError;
 
 pub struct OneOnOneLoader {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
+    /// Categories read along with action items in this request, so that the items'
+    /// `category` costs no statement of its own.
+    categories_read: Mutex<HashMap<Uuid, coaching_category::Model>>,
+}
+
+impl OneOnOneLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            categories_read: Mutex::default(),
+        }
+    }
 }
 
 macro_rules! keyed_by {
@@ -181,7 +199,14 @@ impl Loader<ActionItemsFor> for OneOnOneLoader {
         let carried_over = Condition::any()
             .add(created_before().add(C::DoneAt.is_null()))
             .add(created_before().add(C::DoneAt.gte(earliest)));
-        let rows = action_item::Entity::find()
+        let category_of_item: RelationDef =
+            action_item::Entity::belongs_to(coaching_category::Entity)
+                .from(C::CategoryId)
+                .to(coaching_category::Column::Id)
+                .into();
+        let rows_with_categories = action_item::Entity::find()
+            .join(JoinType::LeftJoin, category_of_item)
+            .select_also(coaching_category::Entity)
             .filter(
                 Condition::any()
                     .add(C::OneOnOneId.is_in(keys.iter().map(|k| k.session_id)))
@@ -191,6 +216,16 @@ impl Loader<ActionItemsFor> for OneOnOneLoader {
             .all(&self.db)
             .await
             .map_err(AppError::from)?;
+        let mut rows = Vec::with_capacity(rows_with_categories.len());
+        {
+            let mut categories = self.categories_read.lock().expect("poisoned");
+            for (item, category) in rows_with_categories {
+                if let Some(category) = category {
+                    categories.insert(category.id, category);
+                }
+                rows.push(item);
+            }
+        }
         Ok(keys
             .iter()
             .map(|key| {
@@ -249,11 +284,31 @@ impl Loader<CategoryById> for OneOnOneLoader {
     type Value = coaching_category::Model;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[CategoryById]) -> LoadResult<CategoryById, Self::Value> {
-        let ids = keys.iter().map(|k| k.0).collect();
-        by_id::<coaching_category::Entity, _>(&self.db, coaching_category::Column::Id, ids, |c| {
-            CategoryById(c.id)
-        })
-        .await
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let categories = self.categories_read.lock().expect("poisoned");
+            for key in keys {
+                match categories.get(&key.0) {
+                    Some(category) => {
+                        found.insert(*key, category.clone());
+                    }
+                    None => missing.push(key.0),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            found.extend(
+                by_id::<coaching_category::Entity, _>(
+                    &self.db,
+                    coaching_category::Column::Id,
+                    missing,
+                    |c| CategoryById(c.id),
+                )
+                .await?,
+            );
+        }
+        Ok(found)
     }
 }
 

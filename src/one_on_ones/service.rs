@@ -76,20 +76,7 @@ pub async fn list(
 ) -> AppResult<Page<(Uuid, one_on_one::Model)>> {
     use one_on_one::Column;
     let company = gate(&state.db, viewer).await?;
-    // Read once, so the rule's every branch is an index lookup on the (large) sessions table.
-    let led_members: Vec<Uuid> = if policy::needs_led_members(viewer, &company) {
-        policy::led_members(viewer.user_id)
-            .into_tuple()
-            .all(&state.db)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let branches = policy::one_on_one_scope_branches(
-        viewer,
-        &company,
-        policy::LedMembers::Known(&led_members),
-    );
+    let branches = policy::one_on_one_scope_branches(viewer, &company);
     let mut query = one_on_one::Entity::find();
     if let Some(member) = filter.member_id {
         query = query.filter(Column::MemberId.eq(member));

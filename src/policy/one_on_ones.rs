@@ -1,8 +1,11 @@
 //! SPEC §5 for 1:1 sessions: who sees a session, who may do what to it, and the order in
 //! which refusals are answered (feature off → permissions off → not visible → not allowed).
 
-use entity::{company, one_on_one, user::Role};
-use sea_orm::{ColumnTrait, Condition};
+use entity::{company, one_on_one, one_on_one_series, user::Role};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::SelectStatement,
+};
 
 use super::{Caller, Viewer, allow, led_members_query, nothing, tenant};
 use crate::error::{AppError, AppResult};
@@ -24,18 +27,20 @@ pub fn require_one_on_ones(viewer: &Viewer, company: &company::Model) -> AppResu
     Ok(())
 }
 
-/// "X's Team Members" inside the visibility rule: a subquery, or their ids when the caller
-/// read them once beforehand (`needs_led_members`). A literal list lets the database answer
-/// every branch of the rule from an index; a subquery under `OR` is checked row by row.
-#[derive(Clone, Copy, Debug)]
-pub enum LedMembers<'a> {
-    Subquery,
-    Known(&'a [uuid::Uuid]),
-}
-
-/// Whether `one_on_one_scope` for this viewer depends on the members they lead.
-pub fn needs_led_members(viewer: &Viewer, company: &company::Model) -> bool {
-    viewer.is_team_leader() && company.private_one_on_ones_by_default
+/// "X's Team Members'" sessions that are not X's own: those of the series between the
+/// members X leads and other leaders, as a subquery of series ids. Sessions of a series are
+/// between its leader and its member, so with X's own sessions (the rule's first branch) these
+/// cover every session of the members X leads — and a branch of the rule over them is a few
+/// `(series_id, id)` ranges, usually none, rather than a re-read of X's own sessions.
+fn led_members_other_series(viewer: &Viewer) -> SelectStatement {
+    use one_on_one_series::Column;
+    one_on_one_series::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(tenant(viewer, Column::CompanyId))
+        .filter(Column::MemberId.in_subquery(led_members_query(viewer.user_id)))
+        .filter(Column::LeaderId.ne(viewer.user_id))
+        .into_query()
 }
 
 /// The sessions `viewer` may see, as a condition on `one_on_ones` (the table of SPEC §5):
@@ -53,34 +58,18 @@ pub fn needs_led_members(viewer: &Viewer, company: &company::Model) -> bool {
 /// TOK is a token with `READ_RECORDS`, or with `READ_ANALYTICS` for the aggregates it reads;
 /// any other token sees nothing.
 pub fn one_on_one_scope(viewer: &Viewer, company: &company::Model) -> Condition {
-    one_on_one_scope_with(viewer, company, LedMembers::Subquery)
-}
-
-/// `one_on_one_scope` with the viewer's led members given as `led`.
-pub fn one_on_one_scope_with(
-    viewer: &Viewer,
-    company: &company::Model,
-    led: LedMembers<'_>,
-) -> Condition {
-    one_on_one_scope_branches(viewer, company, led)
+    one_on_one_scope_branches(viewer, company)
         .into_iter()
         .fold(Condition::any(), Condition::add)
 }
 
-/// Above this many led members, "one of X's Team Members" stays one `IN` list rather than
-/// a branch per member: the statement would grow past what planning it is worth.
-const MAX_MEMBER_BRANCHES: usize = 64;
-
-/// `one_on_one_scope_with` as alternatives whose union is the rule (each holds the tenant).
-/// Every alternative is a range that one index serves in id order (`(company_id,
-/// leader_id, id)`, `(company_id, member_id, id)` with one member per branch, or the dense
-/// "shared and not private" rows), so a page can take the first ids of each and merge them
-/// instead of filtering the company's sessions row by row (`paginate_branches`).
-pub fn one_on_one_scope_branches(
-    viewer: &Viewer,
-    company: &company::Model,
-    led: LedMembers<'_>,
-) -> Vec<Condition> {
+/// `one_on_one_scope` as alternatives whose union is the rule (each holds the tenant).
+/// Every alternative is read in id order from one index (`(company_id, leader_id, id)`,
+/// `(company_id, member_id, id)`, `(series_id, id)` per series of the led members with other
+/// leaders, or the dense "shared and not private" rows), so a page can take the first ids of
+/// each and merge them instead of filtering the company's sessions row by row
+/// (`paginate_branches`).
+pub fn one_on_one_scope_branches(viewer: &Viewer, company: &company::Model) -> Vec<Condition> {
     use one_on_one::{Column, Status};
     let in_company = || tenant(viewer, Column::CompanyId);
     let open_to_others = || {
@@ -106,20 +95,9 @@ pub fn one_on_one_scope_branches(
     ];
     match role {
         Role::Admin => branches.push(open_to_others()),
-        Role::TeamLeader if needs_led_members(viewer, company) => match led {
-            LedMembers::Subquery => branches.push(
-                open_to_others()
-                    .add(Column::MemberId.in_subquery(led_members_query(viewer.user_id))),
-            ),
-            LedMembers::Known(members) if members.len() > MAX_MEMBER_BRANCHES => {
-                branches.push(open_to_others().add(Column::MemberId.is_in(members.iter().copied())))
-            }
-            LedMembers::Known(members) => branches.extend(
-                members
-                    .iter()
-                    .map(|member| open_to_others().add(Column::MemberId.eq(*member))),
-            ),
-        },
+        Role::TeamLeader if company.private_one_on_ones_by_default => branches.push(
+            open_to_others().add(Column::SeriesId.in_subquery(led_members_other_series(viewer))),
+        ),
         Role::TeamLeader => branches.push(open_to_others()),
         Role::TeamMember => {}
     }

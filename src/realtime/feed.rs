@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Credentials, service::session_still_valid},
-    graphql::{AppSchema, default_error_codes, request_data},
+    graphql::{AppSchema, GraphqlApi, default_error_codes, request_data},
     one_on_ones::{
         events::{Event, LoggedEvent, read_after},
         service::authorize,
@@ -201,7 +201,7 @@ impl Feed {
 
 struct Inner {
     state: AppState,
-    schema: AppSchema,
+    api: GraphqlApi,
     feeds: Mutex<HashMap<Uuid, Feed>>,
 }
 
@@ -212,11 +212,11 @@ pub struct LiveFeeds {
 }
 
 impl LiveFeeds {
-    pub fn new(state: AppState, schema: AppSchema) -> Self {
+    pub fn new(state: AppState, api: GraphqlApi) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state,
-                schema,
+                api,
                 feeds: Mutex::new(HashMap::new()),
             }),
         }
@@ -226,8 +226,8 @@ impl LiveFeeds {
         &self.inner.state
     }
 
-    pub(crate) fn schema(&self) -> &AppSchema {
-        &self.inner.schema
+    pub(crate) fn api(&self) -> &GraphqlApi {
+        &self.inner.api
     }
 
     /// Joins the session's feed with a selection, starting the feed if it is the first. The
@@ -257,7 +257,7 @@ impl LiveFeeds {
                     document,
                     sender: broadcast::channel(SELECTION_BUFFER).0,
                     state: self.inner.state.clone(),
-                    schema: self.inner.schema.clone(),
+                    schema: self.inner.api.schema().clone(),
                 })
             })
             .clone();

@@ -154,15 +154,22 @@ pub(crate) fn messages(
     client_address: String,
 ) -> impl Stream<Item = Utf8Bytes> + Send + 'static {
     async_stream::stream! {
-        let mut request = operation.request();
-        let document = request.parsed_query().ok().cloned();
+        let request = operation.request();
+        let document = feeds.api().parse(&operation.query).ok();
         let opening = Arc::new(Opening::default());
+        let credentials = Credentials::User(viewer.clone());
         let request = request
-            .data(request_data(&feeds.state().db, Credentials::User(viewer.clone()), client_address))
+            .data(request_data(&feeds.state().db, credentials.clone(), client_address))
             .data(opening.clone());
         // Only a failure (or a query sent over the socket) answers the opening itself.
         let mut answered = false;
-        let mut responses = feeds.schema().execute_stream(request);
+        let mut responses = match feeds.api().execute_stream(request, &credentials) {
+            Ok(responses) => responses,
+            Err(refused) => {
+                yield error_frame(&id, async_graphql::Response::from_errors(vec![refused]));
+                return;
+            }
+        };
         while let Some(response) = responses.next().await {
             if !answered && starts_with_failure(&response) {
                 yield error_frame(&id, response);

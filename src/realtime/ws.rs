@@ -259,7 +259,7 @@ impl Connection {
                         "RATE_LIMITED",
                     )));
                 }
-                if is_mutation(&payload) {
+                if self.is_mutation(&payload) {
                     return Ok(Some(error_message(
                         &id,
                         "mutations are only accepted over POST /graphql",
@@ -305,12 +305,14 @@ fn authorization(payload: Option<&Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn is_mutation(payload: &SubscribePayload) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&payload.query) else {
-        return false;
-    };
-    document
-        .operations
-        .iter()
-        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+impl Connection {
+    fn is_mutation(&self, payload: &SubscribePayload) -> bool {
+        let Ok(document) = self.state.api.parse(&payload.query) else {
+            return false;
+        };
+        document
+            .operations
+            .iter()
+            .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+    }
 }
