@@ -1,10 +1,12 @@
 //! Login, logout, password changes and token verification.
 
 use chrono::Utc;
-use entity::{auth_session, user};
+use std::sync::Arc;
+
+use entity::{auth_session, company, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationDef, sea_query::Expr,
+    QuerySelect, QueryTrait, RelationDef, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -166,45 +168,51 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<C
     let Some(claims) = state.tokens.verify(token) else {
         return Ok(Credentials::Invalid);
     };
+    let Some(expires_at) = chrono::DateTime::from_timestamp(claims.exp, 0) else {
+        return Ok(Credentials::Invalid);
+    };
     Ok(match live_login(state, claims.sub, claims.jti).await? {
-        Some((user, session)) if user.company_id == claims.cid => Credentials::User(Viewer {
+        Some((user, company)) if user.company_id == claims.cid => Credentials::User(Viewer {
             user_id: user.id,
             company_id: user.company_id,
             role: user.role,
             session_id: claims.jti,
-            token_expires_at: session.expires_at,
+            token_expires_at: expires_at,
             api_token: None,
+            company: Some(Arc::new(company)),
         }),
         _ => Credentials::Invalid,
     })
 }
 
-/// The user and their login session `session_id`, if the session is neither revoked nor
-/// expired and the user is active: one statement, as every request asks it.
+/// The user and their company, if their login session `session_id` is neither revoked nor
+/// expired and the user is active: one statement, as every request asks it (and what it
+/// asks next, the company's settings, comes with it).
 async fn live_login(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,
-) -> AppResult<Option<(user::Model, auth_session::Model)>> {
-    let sessions_of_user: RelationDef = user::Entity::belongs_to(auth_session::Entity)
-        .from(user::Column::Id)
-        .to(auth_session::Column::UserId)
+) -> AppResult<Option<(user::Model, company::Model)>> {
+    let company_of_user: RelationDef = user::Entity::belongs_to(company::Entity)
+        .from(user::Column::CompanyId)
+        .to(company::Column::Id)
         .into();
-    let found = user::Entity::find_by_id(user_id)
-        .join(JoinType::InnerJoin, sessions_of_user)
-        .select_also(auth_session::Entity)
+    let session_stands = auth_session::Entity::find()
+        .select_only()
+        .expr(Expr::val(1))
         .filter(auth_session::Column::Id.eq(session_id))
+        .filter(auth_session::Column::UserId.eq(user_id))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .filter(auth_session::Column::ExpiresAt.gt(Utc::now()))
+        .into_query();
+    let found = user::Entity::find_by_id(user_id)
+        .join(JoinType::InnerJoin, company_of_user)
+        .select_also(company::Entity)
+        .filter(user::Column::Active.eq(true))
+        .filter(Expr::exists(session_stands))
         .one(&state.db)
         .await?;
-    let now = Utc::now();
-    Ok(match found {
-        Some((user, Some(session)))
-            if user.active && session.revoked_at.is_none() && session.expires_at > now =>
-        {
-            Some((user, session))
-        }
-        _ => None,
-    })
+    Ok(found.and_then(|(user, company)| Some((user, company?))))
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -30,10 +30,13 @@ pub struct Authorized {
 
 /// SPEC §5's first answers: the company's 1:1 switches for this viewer.
 pub async fn gate<C: ConnectionTrait>(db: &C, viewer: &Viewer) -> AppResult<company::Model> {
-    let company = company::Entity::find_by_id(viewer.company_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let company = match &viewer.company {
+        Some(company) => company.as_ref().clone(),
+        None => company::Entity::find_by_id(viewer.company_id)
+            .one(db)
+            .await?
+            .ok_or(AppError::Unauthenticated)?,
+    };
     policy::require_one_on_ones(viewer, &company)?;
     Ok(company)
 }

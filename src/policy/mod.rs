@@ -8,7 +8,9 @@
 //! A viewer is a person or an API token (`Viewer::caller`). Every rule matches both arms
 //! explicitly; a token gets only what its scopes grant, and everything else fails closed.
 
-use entity::{team_membership, user::Role};
+use std::sync::Arc;
+
+use entity::{company, team_membership, user::Role};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, ExprTrait, IntoColumnRef},
@@ -42,6 +44,10 @@ pub struct Viewer {
     pub token_expires_at: chrono::DateTime<chrono::Utc>,
     /// `Some` when the caller is an API token rather than a person.
     pub api_token: Option<ApiTokenGrant>,
+    /// The company as read with this request's authentication, so that its settings cost no
+    /// statement of their own. `None` where a viewer outlives its request (a WebSocket's):
+    /// settings change, so those read the company each time they ask.
+    pub company: Option<Arc<company::Model>>,
 }
 
 /// Who is calling, as the rules tell callers apart.
@@ -66,6 +72,7 @@ impl Viewer {
             session_id: token_id,
             token_expires_at: expires_at,
             api_token: Some(ApiTokenGrant { token_id, scopes }),
+            company: None,
         }
     }
 
@@ -219,6 +226,7 @@ mod tests {
             session_id: Uuid::nil(),
             token_expires_at: chrono::Utc::now(),
             api_token: None,
+            company: None,
         }
     }
 

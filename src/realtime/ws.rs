@@ -226,7 +226,12 @@ impl Connection {
                 }
                 let header = authorization(payload.as_ref());
                 let viewer = match authenticate(&self.state.app, header.as_deref()).await {
-                    Ok(Credentials::User(viewer)) => viewer,
+                    // The connection outlives this moment's settings: they are read afresh
+                    // whenever its subscriptions ask.
+                    Ok(Credentials::User(viewer)) => Viewer {
+                        company: None,
+                        ..viewer
+                    },
                     _ => return Err(End::Close(close::FORBIDDEN, "Forbidden")),
                 };
                 self.viewer = Some(viewer);
