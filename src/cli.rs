@@ -33,7 +33,7 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Seed the demo company if the database has no company yet.
+    /// Seed the demo company if the database has no company yet (refused in production).
     SeedDemo,
     /// Provision a company and its first admin.
     CreateCompany {
@@ -75,6 +75,10 @@ pub fn run() -> anyhow::Result<()> {
             }
             Command::PrintSchema { .. } => unreachable!("handled before the runtime starts"),
             Command::SeedDemo => {
+                // SPEC §8: production turns demo seeding off, on every path.
+                if config.is_production() {
+                    anyhow::bail!("demo seeding is off in production (APP_ENV=production)");
+                }
                 let app = Application::build(config).await?;
                 report_seed(demo::seed_if_empty(app.state()).await?, app.state());
                 Ok(())

@@ -25,7 +25,7 @@ const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 57.0;
 const LINE_SPACING: f32 = 1.35;
-const LIST_INDENT: f32 = 14.0;
+const LIST_INDENT: f32 = 18.0;
 
 /// How a block of text looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,22 +34,38 @@ pub(crate) enum Style {
     Heading,
     Subheading,
     Body,
+    /// A body line in bold (a heading inside a note).
+    Strong,
     /// A list entry: a bullet, then the text indented.
     Bullet,
+    /// An entry of a numbered list: its number, then the text indented.
+    Numbered(u32),
 }
 
 impl Style {
+    /// What stands before a list entry's first line.
+    fn marker(self) -> Option<String> {
+        match self {
+            Self::Bullet => Some("•".into()),
+            Self::Numbered(n) => Some(format!("{n}.")),
+            _ => None,
+        }
+    }
+
     fn size(self) -> f32 {
         match self {
             Self::Title => 20.0,
             Self::Heading => 14.0,
             Self::Subheading => 11.5,
-            Self::Body | Self::Bullet => 10.5,
+            Self::Body | Self::Strong | Self::Bullet | Self::Numbered(_) => 10.5,
         }
     }
 
     fn bold(self) -> bool {
-        matches!(self, Self::Title | Self::Heading | Self::Subheading)
+        matches!(
+            self,
+            Self::Title | Self::Heading | Self::Subheading | Self::Strong
+        )
     }
 
     /// Extra space above the block.
@@ -58,8 +74,8 @@ impl Style {
             Self::Title => 0.0,
             Self::Heading => 14.0,
             Self::Subheading => 8.0,
-            Self::Body => 3.0,
-            Self::Bullet => 1.0,
+            Self::Body | Self::Strong => 3.0,
+            Self::Bullet | Self::Numbered(_) => 1.0,
         }
     }
 }
@@ -166,11 +182,8 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
     for block in blocks {
         let size = block.style.size();
         let line_height = size * LINE_SPACING;
-        let indent = if block.style == Style::Bullet {
-            LIST_INDENT
-        } else {
-            0.0
-        };
+        let marker = block.style.marker();
+        let indent = if marker.is_some() { LIST_INDENT } else { 0.0 };
         let width = PAGE_WIDTH - 2.0 * MARGIN - indent;
         y += block.style.space_before();
         for (index, line) in wrap(&block.text, block.style, width)
@@ -183,12 +196,14 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Placed>> {
             }
             let page = pages.last_mut().expect("there is always a page");
             let baseline = y + size;
-            if index == 0 && block.style == Style::Bullet {
+            if index == 0
+                && let Some(marker) = &marker
+            {
                 page.push(Placed {
                     x: MARGIN + 2.0,
                     baseline,
                     style: Style::Body,
-                    text: "•".into(),
+                    text: marker.clone(),
                 });
             }
             if !line.is_empty() {

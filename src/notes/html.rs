@@ -56,34 +56,102 @@ enum Block {
     List(ListKind),
 }
 
+/// One line of a note with the block formatting its closing "\n" carries, and its runs.
+struct Line<'a> {
+    block: Block,
+    runs: Vec<Run<'a>>,
+}
+
+/// Splits runs into lines: in Quill every "\n" ends a line and carries that line's block
+/// attributes (header, list).
+fn lines<'a>(runs: &[Run<'a>]) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let mut current: Vec<Run<'a>> = Vec::new();
+    let mut has_content = false;
+    for run in runs {
+        let mut pieces = run.text.split('\n');
+        // `split` always yields at least one piece; every further piece starts after a "\n".
+        if let Some(first) = pieces.next()
+            && !first.is_empty()
+        {
+            current.push(Run {
+                text: first,
+                attrs: run.attrs,
+            });
+            has_content = true;
+        }
+        for piece in pieces {
+            lines.push(Line {
+                block: block_of(run.attrs),
+                runs: std::mem::take(&mut current),
+            });
+            has_content = !piece.is_empty();
+            if has_content {
+                current.push(Run {
+                    text: piece,
+                    attrs: run.attrs,
+                });
+            }
+        }
+    }
+    // Quill documents end with "\n"; ours may not (plain-text clients), so keep the tail.
+    if has_content {
+        lines.push(Line {
+            block: Block::Paragraph,
+            runs: current,
+        });
+    }
+    lines
+}
+
 /// Renders runs of a Quill-convention Y.Text as sanitized HTML.
 pub(super) fn render(runs: &[Run<'_>]) -> String {
     let mut out = String::new();
-    let mut line = String::new();
-    let mut line_has_content = false;
     let mut open_list: Option<ListKind> = None;
-
-    for run in runs {
-        let mut pieces = run.text.split('\n');
-        // `split` always yields at least one piece; every further piece starts after a "\n",
-        // and in Quill that "\n" carries the attributes of the line it ends.
-        if let Some(first) = pieces.next() {
-            push_inline(&mut line, first, run.attrs);
-            line_has_content |= !first.is_empty();
+    for line in lines(runs) {
+        let mut inner = String::new();
+        for run in &line.runs {
+            push_inline(&mut inner, run.text, run.attrs);
         }
-        for piece in pieces {
-            finish_line(&mut out, &mut open_list, block_of(run.attrs), &line);
-            line.clear();
-            push_inline(&mut line, piece, run.attrs);
-            line_has_content = !piece.is_empty();
-        }
-    }
-    // Quill documents end with "\n"; ours may not (plain-text clients), so flush the tail.
-    if line_has_content {
-        finish_line(&mut out, &mut open_list, Block::Paragraph, &line);
+        finish_line(&mut out, &mut open_list, line.block, &inner);
     }
     close_list(&mut out, &mut open_list);
     SANITIZER.clean(&out).to_string()
+}
+
+/// How a line of a note is laid out where only its structure can be kept (the PDF export).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineStyle {
+    Paragraph,
+    Heading,
+    Bullet,
+    /// The entry's number in its list, from 1.
+    Numbered(u32),
+}
+
+/// The note's lines as plain text with their block structure; inline formatting is dropped.
+pub(super) fn outline(runs: &[Run<'_>]) -> Vec<(LineStyle, String)> {
+    let mut number = 0;
+    lines(runs)
+        .into_iter()
+        .map(|line| {
+            let style = match line.block {
+                Block::List(ListKind::Ordered) => {
+                    number += 1;
+                    LineStyle::Numbered(number)
+                }
+                other => {
+                    number = 0;
+                    match other {
+                        Block::Header(_) => LineStyle::Heading,
+                        Block::List(_) => LineStyle::Bullet,
+                        Block::Paragraph => LineStyle::Paragraph,
+                    }
+                }
+            };
+            (style, line.runs.iter().map(|run| run.text).collect())
+        })
+        .collect()
 }
 
 fn finish_line(out: &mut String, open_list: &mut Option<ListKind>, block: Block, inner: &str) {

@@ -14,6 +14,8 @@
 mod html;
 mod wire;
 
+pub use html::LineStyle;
+
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -348,6 +350,16 @@ impl SharedNote {
 
     /// Sanitized HTML from the Quill attributes (see `html.rs` for the mapping).
     pub fn html(&self) -> String {
+        self.with_runs(html::render)
+    }
+
+    /// The lines as plain text with their block structure (headings, lists), for layouts
+    /// that cannot show inline formatting.
+    pub fn outline(&self) -> Vec<(LineStyle, String)> {
+        self.with_runs(html::outline)
+    }
+
+    fn with_runs<T>(&self, read: impl FnOnce(&[html::Run<'_>]) -> T) -> T {
         let txn = self.doc.transact();
         let diff = self.text.diff(&txn, YChange::identity);
         let runs: Vec<html::Run<'_>> = diff
@@ -360,7 +372,7 @@ impl SharedNote {
                 _ => None,
             })
             .collect();
-        html::render(&runs)
+        read(&runs)
     }
 }
 

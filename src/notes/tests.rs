@@ -417,6 +417,54 @@ fn html_renders_quill_attributes() {
 }
 
 #[test]
+fn outline_keeps_headings_and_lists_and_numbers_each_list_from_one() {
+    let (doc, text) = peer(25);
+    let plain = Attrs::new();
+    let ordered = attrs(&[("list", Any::from("ordered"))]);
+    let runs: Vec<(&str, Attrs)> = vec![
+        ("Agenda", plain.clone()),
+        ("\n", attrs(&[("header", Any::from(1))])),
+        ("Hello ", plain.clone()),
+        ("bold", attrs(&[("bold", Any::Bool(true))])),
+        ("\n", plain.clone()),
+        ("one", plain.clone()),
+        ("\n", attrs(&[("list", Any::from("bullet"))])),
+        ("first", plain.clone()),
+        ("\n", ordered.clone()),
+        ("second", plain.clone()),
+        ("\n", ordered.clone()),
+        ("between", plain.clone()),
+        ("\n", plain.clone()),
+        ("again", plain.clone()),
+        ("\n", ordered.clone()),
+        ("tail", plain.clone()),
+    ];
+    let u = edit(&doc, |txn| {
+        let mut at = 0;
+        for (s, a) in &runs {
+            text.insert_with_attributes(txn, at, s, a.clone());
+            at += s.encode_utf16().count() as u32;
+        }
+    });
+    let mut note = SharedNote::new();
+    note.apply_update(&u).unwrap();
+    let expected: Vec<(LineStyle, String)> = [
+        (LineStyle::Heading, "Agenda"),
+        (LineStyle::Paragraph, "Hello bold"),
+        (LineStyle::Bullet, "one"),
+        (LineStyle::Numbered(1), "first"),
+        (LineStyle::Numbered(2), "second"),
+        (LineStyle::Paragraph, "between"),
+        (LineStyle::Numbered(1), "again"),
+        (LineStyle::Paragraph, "tail"),
+    ]
+    .into_iter()
+    .map(|(style, line)| (style, line.to_owned()))
+    .collect();
+    assert_eq!(note.outline(), expected);
+}
+
+#[test]
 fn html_sanitizes_whatever_gets_through() {
     // Attribute values are attacker-chosen: quotes in an allowed-scheme href must not break
     // out of the attribute, and non-string links or odd header values are ignored.

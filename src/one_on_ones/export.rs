@@ -22,6 +22,7 @@ use super::{
 use crate::{
     attachments::formats::sanitize_file_name,
     error::{AppError, AppResult},
+    notes::LineStyle,
     pdf::{self, Block, Style},
     policy::Viewer,
     state::AppState,
@@ -76,7 +77,7 @@ pub async fn export_pdf(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResul
             Style::Subheading,
             format!("{}'s notes", author.name),
         ));
-        paragraphs(&mut blocks, &note.text, "(empty)");
+        note_blocks(&mut blocks, &note.document()?.outline());
     }
 
     if let Some(note) = own_personal_note(state, viewer, &session).await? {
@@ -138,6 +139,28 @@ fn paragraphs(blocks: &mut Vec<Block>, text: &str, empty: &str) {
     );
     if blocks.len() == before {
         blocks.push(Block::new(Style::Body, empty));
+    }
+}
+
+/// A shared note's lines with their headings and lists (inline formatting is not drawn).
+fn note_blocks(blocks: &mut Vec<Block>, lines: &[(LineStyle, String)]) {
+    let before = blocks.len();
+    blocks.extend(
+        lines
+            .iter()
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(style, text)| {
+                let style = match style {
+                    LineStyle::Paragraph => Style::Body,
+                    LineStyle::Heading => Style::Strong,
+                    LineStyle::Bullet => Style::Bullet,
+                    LineStyle::Numbered(n) => Style::Numbered(*n),
+                };
+                Block::new(style, text.as_str())
+            }),
+    );
+    if blocks.len() == before {
+        blocks.push(Block::new(Style::Body, "(empty)"));
     }
 }
 

@@ -134,6 +134,47 @@ async fn long_notes_flow_onto_more_pages() {
     assert!(text.contains("word1498word1499"));
 }
 
+/// A Yjs update writing a Quill-formatted note: a heading, a numbered list and a bullet.
+fn formatted_note_update() -> String {
+    use base64::Engine;
+    use yrs::{Any, Text, Transact, types::Attrs};
+    let doc = yrs::Doc::with_options(yrs::Options {
+        offset_kind: yrs::OffsetKind::Utf16,
+        ..Default::default()
+    });
+    let text = doc.get_or_insert_text("content");
+    let line = |key: &str, value: Any| Attrs::from([(key.into(), value)]);
+    let runs = [
+        ("Agenda", Attrs::new()),
+        ("\n", line("header", Any::from(2))),
+        ("Targets", Attrs::new()),
+        ("\n", line("list", Any::from("ordered"))),
+        ("Breaks", Attrs::new()),
+        ("\n", line("list", Any::from("ordered"))),
+        ("Coaching", Attrs::new()),
+        ("\n", line("list", Any::from("bullet"))),
+    ];
+    let mut txn = doc.transact_mut();
+    let mut at = 0;
+    for (run, attrs) in runs {
+        text.insert_with_attributes(&mut txn, at, run, attrs);
+        at += run.encode_utf16().count() as u32;
+    }
+    base64::engine::general_purpose::STANDARD.encode(txn.encode_update_v1())
+}
+
+#[tokio::test]
+async fn shared_notes_keep_their_headings_and_lists() {
+    let app = spawn_app().await;
+    let Pair { leader, member, .. } = pair(&app).await;
+    let id = new_draft(&app, &leader, &member, json!({})).await;
+    app.ok(&leader.token, "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }", json!({ "id": id, "u": formatted_note_update() })).await;
+    let (_, text) = text_of_export(&app, &leader, &id).await;
+    for expected in ["Agenda", "1.Targets", "2.Breaks", "•Coaching"] {
+        assert!(text.contains(expected), "{expected:?} missing in {text}");
+    }
+}
+
 #[tokio::test]
 async fn only_those_who_see_the_session_get_its_export() {
     let app = spawn_app().await;

@@ -4,6 +4,7 @@
 mod analytics;
 mod attachments;
 mod auth;
+mod cli;
 mod coaching;
 mod export;
 mod faults;
