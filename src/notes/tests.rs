@@ -51,6 +51,20 @@ fn note_with(text: &str) -> SharedNote {
 }
 
 /// Asserts `update` is refused with `expected` and that nothing about the note moved.
+/// A note made, as a Quill client would, of `runs` typed in order with their attributes.
+fn formatted_note(doc: &Doc, text: &TextRef, runs: &[(&str, Attrs)]) -> SharedNote {
+    let update = edit(doc, |txn| {
+        let mut at = 0;
+        for (run, attrs) in runs {
+            text.insert_with_attributes(txn, at, run, attrs.clone());
+            at += run.encode_utf16().count() as u32;
+        }
+    });
+    let mut note = SharedNote::new();
+    note.apply_update(&update).unwrap();
+    note
+}
+
 fn assert_refused(note: &mut SharedNote, update: &[u8], expected: NoteError) {
     let (text, state, sv) = (note.text(), note.encode_state(), note.state_vector());
     assert_eq!(note.apply_update(update), Err(expected));
@@ -391,15 +405,7 @@ fn html_renders_quill_attributes() {
         ("\n", plain.clone()),
         ("tail", plain.clone()),
     ];
-    let u = edit(&doc, |txn| {
-        let mut at = 0;
-        for (s, a) in &runs {
-            text.insert_with_attributes(txn, at, s, a.clone());
-            at += s.encode_utf16().count() as u32;
-        }
-    });
-    let mut note = SharedNote::new();
-    note.apply_update(&u).unwrap();
+    let note = formatted_note(&doc, &text, &runs);
     assert_eq!(
         note.html(),
         concat!(
@@ -439,15 +445,7 @@ fn outline_keeps_headings_and_lists_and_numbers_each_list_from_one() {
         ("\n", ordered.clone()),
         ("tail", plain.clone()),
     ];
-    let u = edit(&doc, |txn| {
-        let mut at = 0;
-        for (s, a) in &runs {
-            text.insert_with_attributes(txn, at, s, a.clone());
-            at += s.encode_utf16().count() as u32;
-        }
-    });
-    let mut note = SharedNote::new();
-    note.apply_update(&u).unwrap();
+    let note = formatted_note(&doc, &text, &runs);
     let expected: Vec<(LineStyle, String)> = [
         (LineStyle::Heading, "Agenda"),
         (LineStyle::Paragraph, "Hello bold"),
