@@ -1,8 +1,8 @@
 //! Login, logout, password changes and token verification.
 
-use chrono::Utc;
 use std::sync::Arc;
 
+use chrono::Utc;
 use entity::{auth_session, company, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter,

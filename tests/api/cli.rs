@@ -3,11 +3,13 @@
 
 use std::process::Stdio;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Command,
 };
+
+use crate::helpers::post_graphql;
 
 const DEMO_ADMIN: &str = "admin@demo.example";
 const DEMO_PASSWORD: &str = "cli-test-demo-password";
@@ -73,18 +75,14 @@ async fn serving_in_production_seeds_no_demo_company() {
             break url.to_owned();
         }
     };
-    let answer: Value = reqwest::Client::new()
-        .post(&url)
-        .json(&json!({
-            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            "variables": { "e": DEMO_ADMIN, "p": DEMO_PASSWORD },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_graphql(
+        &reqwest::Client::new(),
+        &url,
+        None,
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+        json!({ "e": DEMO_ADMIN, "p": DEMO_PASSWORD }),
+    )
+    .await;
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "the demo admin must not exist in production: {answer}"

@@ -218,23 +218,34 @@ pub fn unique_email(prefix: &str) -> String {
     )
 }
 
+/// POSTs one GraphQL operation to `url` (a node's `/graphql`); returns the whole JSON response.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("a JSON response")
+}
+
 impl TestApp {
     /// POSTs one GraphQL operation; returns the whole JSON response.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("a JSON response")
+        let url = format!("{}/graphql", self.address);
+        post_graphql(&self.client, &url, token, query, variables).await
     }
 
     /// Runs an operation that must succeed; returns its `data`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Person, TestApp, spawn_app, spawn_cluster},
+    helpers::{Person, TestApp, post_graphql, spawn_app, spawn_cluster},
     one_on_ones::{Pair, new_draft, pair},
     ws_client::{WsClient, close_code, open},
 };
@@ -614,17 +614,14 @@ async fn concurrent_edits_of_one_note_all_succeed() {
         let token = member.token.clone();
         let session = session.clone();
         tasks.push(tokio::spawn(async move {
-            let answer: serde_json::Value = reqwest::Client::new()
-                .post(format!("{address}/graphql"))
-                .bearer_auth(&token)
-                .json(&json!({ "query": "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }",
-                    "variables": { "id": session, "u": append_update(&format!("[w{n}]")) } }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let answer = post_graphql(
+                &reqwest::Client::new(),
+                &format!("{address}/graphql"),
+                Some(&token),
+                "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }",
+                json!({ "id": session, "u": append_update(&format!("[w{n}]")) }),
+            )
+            .await;
             assert!(answer["errors"].is_null(), "writer {n}: {answer}");
             answer["data"]["applySharedNoteUpdate"]["version"]
                 .as_i64()
