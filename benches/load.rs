@@ -439,6 +439,7 @@ async fn generate(db: &DatabaseConnection, company_id: Uuid) -> anyhow::Result<u
         active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
+        sight_changed_at: Set(None),
     };
     let mut users = Vec::new();
     let mut teams = Vec::new();

@@ -92,6 +92,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
                 active: Set(true),
                 created_at: Set(now),
                 updated_at: Set(now),
+                sight_changed_at: Set(None),
             }
             .insert(&txn)
             .await?;

@@ -17,9 +17,21 @@ pub enum Kind {
     Attachment,
 }
 
+/// Why a record is gone for those who see its tombstone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Reason {
+    #[sea_orm(string_value = "DELETED")]
+    Deleted,
+    /// The 1:1 still exists, but this viewer no longer sees it (it was made private).
+    #[sea_orm(string_value = "HIDDEN")]
+    Hidden,
+}
+
 /// A deleted record, kept so incremental sync can tell clients it is gone. `one_on_one_id`
 /// is the session the record belonged to (the session itself for `OneOnOne`); `visible_to`
-/// is set when only one person could ever have seen the record (a draft's leader).
+/// is set when the tombstone is for one viewer only (a deleted draft's leader, each former
+/// onlooker of a session made private).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tombstones")]
 pub struct Model {
@@ -27,6 +39,7 @@ pub struct Model {
     pub id: Uuid,
     pub company_id: Uuid,
     pub kind: Kind,
+    pub reason: Reason,
     pub record_id: Uuid,
     pub one_on_one_id: Uuid,
     pub visible_to: Option<Uuid>,

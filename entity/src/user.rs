@@ -25,6 +25,10 @@ pub struct Model {
     pub active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the 1:1s this person may see last changed through their teams, their role or the
+    /// company's settings, rather than through the sessions themselves: incremental sync from
+    /// before then starts over.
+    pub sight_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261122_000006_read_path_indexes;
 mod m20261122_000008_tombstones;
 mod m20261122_000009_carry_over_index;
 mod m20261201_000010_led_series_indexes;
+mod m20261201_000011_lost_sight;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_tombstones::Migration),
             Box::new(m20261122_000009_carry_over_index::Migration),
             Box::new(m20261201_000010_led_series_indexes::Migration),
+            Box::new(m20261201_000011_lost_sight::Migration),
         ]
     }
 }

@@ -16,8 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{api_token, company};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -177,12 +177,30 @@ pub async fn authenticate(state: &AppState, secret: &str) -> AppResult<Credentia
         return Ok(Credentials::Invalid);
     };
     touch(state, &token, now).await;
-    Ok(Credentials::ApiToken(Viewer::for_api_token(
+    Ok(Credentials::ApiToken(viewer_of(&token)))
+}
+
+/// The token as a viewer of its company, with its scopes.
+pub fn viewer_of(token: &api_token::Model) -> Viewer {
+    Viewer::for_api_token(
         token.id,
         token.company_id,
-        scopes_of(&token),
+        scopes_of(token),
         token.expires_at,
-    )))
+    )
+}
+
+/// The company's tokens that still work (not revoked, not expired).
+pub async fn live_tokens<C: ConnectionTrait>(
+    db: &C,
+    company_id: Uuid,
+) -> AppResult<Vec<api_token::Model>> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::CompanyId.eq(company_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::ExpiresAt.gt(Utc::now()))
+        .all(db)
+        .await?)
 }
 
 /// Records that the token was used. A dashboard may call many times a second; a write per

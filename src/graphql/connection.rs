@@ -5,7 +5,7 @@
 //! that id, so a page boundary stays put when rows are added elsewhere in the list.
 
 use async_graphql::{
-    OutputType, SimpleObject,
+    ObjectType, OutputType, SimpleObject,
     connection::{Connection, Edge},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -242,12 +242,21 @@ pub struct ConnectionTotals {
 pub type RelayConnection<T> = Connection<String, T, ConnectionTotals>;
 
 pub fn to_connection<T: OutputType>(page: Page<(Uuid, T)>) -> RelayConnection<T> {
+    let totals = ConnectionTotals {
+        total_count: page.total_count,
+    };
+    to_connection_with(page, totals)
+}
+
+/// `to_connection` for a list whose connection carries more than its total.
+pub fn to_connection_with<T: OutputType, A: ObjectType>(
+    page: Page<(Uuid, T)>,
+    additional_fields: A,
+) -> Connection<String, T, A> {
     let mut connection = Connection::with_additional_fields(
         page.has_previous_page,
         page.has_next_page,
-        ConnectionTotals {
-            total_count: page.total_count,
-        },
+        additional_fields,
     );
     connection.edges.extend(
         page.items

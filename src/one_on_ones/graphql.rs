@@ -1,7 +1,9 @@
 //! 1:1 queries and mutations (SPEC §9, 1:1 row). Every one goes through the service, which
 //! asks the policy: switches, visibility, then permission.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::discussion_item::DiscussionKind;
 
@@ -12,14 +14,14 @@ use super::{
     tombstones,
     types::{
         ActionItem, Cadence, DiscussionItem, Kudo, OneOnOne, OneOnOneStatus, PersonalNote,
-        SavedItem, SavedItemKind, SharedNote, Tombstone, TombstoneKind,
+        SavedItem, SavedItemKind, SharedNote, Tombstone, TombstoneKind, TombstoneTotals,
     },
 };
 use crate::{
     error::AppError,
     graphql::{
         ContextExt,
-        connection::{PageArgs, RelayConnection, to_connection},
+        connection::{PageArgs, RelayConnection, to_connection, to_connection_with},
         parse_id,
     },
 };
@@ -76,8 +78,9 @@ impl OneOnOneQuery {
         Ok(OneOnOne(service::get(ctx.state(), viewer, id).await?))
     }
 
-    /// Records deleted at or after `since` that the viewer could see, oldest first: with the
-    /// lists' `updatedSince`, what a client needs to keep a cache in sync.
+    /// Records gone at or after `since` (deleted, or 1:1s made private) that the viewer could
+    /// see, oldest first: with the lists' `updatedSince`, what a client needs to keep a cache
+    /// in sync — unless `resyncRequired` says to refetch the lists in full.
     async fn tombstones(
         &self,
         ctx: &Context<'_>,
@@ -85,10 +88,10 @@ impl OneOnOneQuery {
         kinds: Option<Vec<TombstoneKind>>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<RelayConnection<Tombstone>> {
+    ) -> async_graphql::Result<Connection<String, Tombstone, TombstoneTotals>> {
         let viewer = ctx.viewer()?;
         let kinds = kinds.map(|kinds| kinds.into_iter().map(Into::into).collect());
-        let page = tombstones::list(
+        let changes = tombstones::list(
             ctx.state(),
             viewer,
             since,
@@ -96,7 +99,14 @@ impl OneOnOneQuery {
             &PageArgs::new(first, after),
         )
         .await?;
-        Ok(to_connection(page.map(|(id, t)| (id, t.into()))))
+        let totals = TombstoneTotals {
+            total_count: changes.tombstones.total_count,
+            resync_required: changes.resync_required,
+        };
+        Ok(to_connection_with(
+            changes.tombstones.map(|(id, t)| (id, t.into())),
+            totals,
+        ))
     }
 }
 

@@ -250,7 +250,7 @@ pub async fn update(
     id: Uuid,
     changes: SessionChanges,
 ) -> AppResult<one_on_one::Model> {
-    let Authorized { session, .. } =
+    let Authorized { company, session } =
         authorize(&state.db, viewer, id, Some(OneOnOneAction::Lead)).await?;
     let now = Utc::now();
     let mut model = one_on_one::ActiveModel {
@@ -268,6 +268,9 @@ pub async fn update(
         model.private = Set(private);
     }
     let mut txn = SessionTxn::begin(state).await?;
+    if changes.private == Some(true) && !session.private {
+        tombstones::record_hidden(txn.db(), &company, &session).await?;
+    }
     if let Some(cadence) = changes.cadence {
         let series = one_on_one_series::Entity::find_by_id(session.series_id)
             .one(txn.db())

@@ -765,7 +765,7 @@ impl From<LoggedEvent> for OneOnOneEvent {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "entity::tombstone::Kind")]
 pub enum TombstoneKind {
-    /// A deleted draft 1:1; its items went with it.
+    /// A deleted draft 1:1 (its items went with it), or a 1:1 made private.
     OneOnOne,
     ActionItem,
     DiscussionItem,
@@ -773,21 +773,46 @@ pub enum TombstoneKind {
     Attachment,
 }
 
-/// A deleted record: a client syncing with `updatedSince` drops it from its cache.
+/// Why a record is gone for the viewer.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::tombstone::Reason")]
+pub enum TombstoneReason {
+    Deleted,
+    /// The 1:1 was made private: it still exists, for its two participants only. Should it
+    /// be opened again, it is listed with an `updatedAt` after this `deletedAt`.
+    Hidden,
+}
+
+/// A record that is gone for the viewer: a client syncing with `updatedSince` drops it from
+/// its cache.
 #[derive(SimpleObject)]
 pub struct Tombstone {
     pub kind: TombstoneKind,
+    pub reason: TombstoneReason,
     /// The id the record had.
     pub record_id: ID,
-    /// The 1:1 it belonged to (the deleted 1:1 itself for `ONE_ON_ONE`).
+    /// The 1:1 it belonged to (the 1:1 itself for `ONE_ON_ONE`).
     pub one_on_one_id: ID,
+    /// When it was deleted (or hidden).
     pub deleted_at: DateTime<Utc>,
+}
+
+/// The tombstones' connection fields besides the page.
+#[derive(SimpleObject)]
+pub struct TombstoneTotals {
+    /// How many tombstones the whole list holds for this viewer and these filters.
+    pub total_count: u64,
+    /// What the viewer may see changed at or after `since` through their teams, their role
+    /// or the company's settings — across many 1:1s at once and both ways, which no tombstone
+    /// lists: refetch the lists without `updatedSince`, then sync from then on.
+    pub resync_required: bool,
 }
 
 impl From<entity::tombstone::Model> for Tombstone {
     fn from(row: entity::tombstone::Model) -> Self {
         Self {
             kind: row.kind.into(),
+            reason: row.reason.into(),
             record_id: id(row.record_id),
             one_on_one_id: id(row.one_on_one_id),
             deleted_at: row.deleted_at,

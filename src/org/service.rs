@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::{coaching_category, company, team, team_membership, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -12,6 +13,7 @@ use crate::{
     auth::{password, service::revoke_all},
     error::{AppError, AppResult},
     graphql::connection::{Page, PageArgs, paginate},
+    one_on_ones::tombstones,
     policy::{self, Setting, Viewer},
     realtime::bus::BusMessage,
     state::AppState,
@@ -140,6 +142,7 @@ async fn insert_user<C: ConnectionTrait>(
         active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
+        sight_changed_at: Set(None),
     }
     .insert(db)
     .await?)
@@ -274,6 +277,7 @@ pub async fn update_user(
             ));
         }
         model.role = Set(role);
+        model.sight_changed_at = Set(Some(Utc::now()));
     }
     let txn = crate::db::begin_write(&state.db).await?;
     if let Some(active) = changes.active {
@@ -352,6 +356,7 @@ pub async fn create_team(
             place(&txn, viewer, &team, user_id, role, field, now).await?;
         }
     }
+    team_sight_changed(&txn, team.id, None, now).await?;
     txn.commit().await?;
     Ok(team)
 }
@@ -418,6 +423,7 @@ pub async fn add_to_team(
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     place(&txn, viewer, &team, user_id, role, "userId", now).await?;
+    team_sight_changed(&txn, team.id, None, now).await?;
     let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
     access_changed(state, viewer);
@@ -456,10 +462,35 @@ pub async fn remove_from_team(
     team_membership::Entity::delete_by_id((membership.team_id, membership.user_id))
         .exec(&txn)
         .await?;
-    let team = touch_team(&txn, team, Utc::now()).await?;
+    let now = Utc::now();
+    // A removed leader is no longer among the team's leaders: named explicitly.
+    let removed_leader = (role == team_membership::TeamRole::Leader).then_some(user_id);
+    team_sight_changed(&txn, team.id, removed_leader, now).await?;
+    let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
     access_changed(state, viewer);
     Ok(team)
+}
+
+/// A change of a team's people changes what its leaders see of 1:1s ("X's Team Members",
+/// SPEC §2) in ways no session records: their next sync starts over.
+async fn team_sight_changed<C: ConnectionTrait>(
+    db: &C,
+    team_id: Uuid,
+    former_leader: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let leaders = team_membership::Entity::find()
+        .select_only()
+        .column(team_membership::Column::UserId)
+        .filter(team_membership::Column::TeamId.eq(team_id))
+        .filter(team_membership::Column::Role.eq(team_membership::TeamRole::Leader))
+        .into_query();
+    let mut people = Condition::any().add(user::Column::Id.in_subquery(leaders));
+    if let Some(id) = former_leader {
+        people = people.add(user::Column::Id.eq(id));
+    }
+    tombstones::sight_changed(db, people, now).await
 }
 
 /// Membership changes are changes of the team for incremental sync.
@@ -519,15 +550,25 @@ pub async fn update_settings(
         policy::require_setting_change(viewer, Setting::OneOnOnePermissionsEnabled)?;
         model.one_on_one_permissions_enabled = Set(value);
     }
+    let mut sight_changed = false;
     if let Some(value) = changes.private_one_on_ones_by_default {
         policy::require_setting_change(viewer, Setting::PrivateOneOnOnesByDefault)?;
         model.private_one_on_ones_by_default = Set(value);
+        sight_changed = value != company.private_one_on_ones_by_default;
     }
     if let Some(value) = changes.email_notifications_enabled {
         policy::require_setting_change(viewer, Setting::EmailNotificationsEnabled)?;
         model.email_notifications_enabled = Set(value);
     }
-    let updated = model.update(&state.db).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let updated = model.update(&txn).await?;
+    if sight_changed {
+        let onlookers = Condition::all()
+            .add(user::Column::CompanyId.eq(company.id))
+            .add(user::Column::Role.is_in(policy::ONLOOKER_ROLES));
+        tombstones::sight_changed(&txn, onlookers, updated.updated_at).await?;
+    }
+    txn.commit().await?;
     access_changed(state, viewer);
     Ok(updated)
 }

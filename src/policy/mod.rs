@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use entity::{company, team_membership, user::Role};
+use entity::{company, team_membership, user, user::Role};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, ExprTrait, IntoColumnRef},
@@ -72,6 +72,20 @@ impl Viewer {
             session_id: token_id,
             token_expires_at: expires_at,
             api_token: Some(ApiTokenGrant { token_id, scopes }),
+            company: None,
+        }
+    }
+
+    /// A person as the rules see them outside any request of theirs, to ask what they see
+    /// (who loses sight of a session made private).
+    pub fn for_person(user: &user::Model) -> Self {
+        Self {
+            user_id: user.id,
+            company_id: user.company_id,
+            role: user.role,
+            session_id: Uuid::nil(),
+            token_expires_at: chrono::Utc::now(),
+            api_token: None,
             company: None,
         }
     }

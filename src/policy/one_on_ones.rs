@@ -104,6 +104,11 @@ pub fn one_on_one_scope_branches(viewer: &Viewer, company: &company::Model) -> V
     branches
 }
 
+/// The roles that may see sessions they are not in (SPEC §5's LoM, LnotM and ADM rows); a
+/// Team Member sees their own sessions only. Asking `one_on_one_scope` about these people and
+/// the company's tokens tells who else sees a session.
+pub const ONLOOKER_ROLES: [Role; 2] = [Role::Admin, Role::TeamLeader];
+
 /// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OneOnOneAction {

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{TestApp, spawn_app},
+    helpers::{Person, TestApp, spawn_app},
     live::shared_session,
     one_on_ones::{new_draft, pair},
+    tokens::create_token,
 };
 
 const TOMBSTONES: &str = "query($since: DateTime!) { tombstones(since: $since) { totalCount nodes { kind recordId oneOnOneId } } }";
@@ -116,18 +117,17 @@ async fn deletions_become_tombstones_for_exactly_those_who_saw_the_record() {
             .is_empty()
     );
 
-    // Made private: only the participants keep seeing what happened in it.
-    app.ok(
-        &p.leader.token,
-        "mutation($id: ID!) { updateOneOnOne(id: $id, input: { private: true }) { id } }",
-        json!({ "id": session }),
-    )
-    .await;
-    assert!(tombstones(&app, &p.company_admin, &since).await.is_empty());
-    assert!(
-        tombstones(&app, &outsider_leader.token, &since)
-            .await
-            .is_empty()
+    // Made private: only the participants keep seeing what happened in it; for everyone
+    // else the session itself is gone.
+    make_private(&app, &p.leader, &session, true).await;
+    let session_gone = vec![("ONE_ON_ONE".to_owned(), session.clone())];
+    assert_eq!(
+        tombstones(&app, &p.company_admin, &since).await,
+        session_gone
+    );
+    assert_eq!(
+        tombstones(&app, &outsider_leader.token, &since).await,
+        session_gone
     );
     assert_eq!(tombstones(&app, &p.member.token, &since).await.len(), 2);
 
@@ -145,6 +145,169 @@ async fn deletions_become_tombstones_for_exactly_those_who_saw_the_record() {
         kudos_only["tombstones"]["nodes"],
         json!([{ "recordId": kudo }])
     );
+}
+
+async fn make_private(app: &TestApp, leader: &Person, session: &str, private: bool) {
+    app.ok(
+        &leader.token,
+        "mutation($id: ID!, $p: Boolean!) { updateOneOnOne(id: $id, input: { private: $p }) { id } }",
+        json!({ "id": session, "p": private }),
+    )
+    .await;
+}
+
+/// The viewer's tombstones since `since` as (kind, reason, record id, deleted at), and
+/// whether they must resync.
+async fn sync_changes(app: &TestApp, token: &str, since: &str) -> (Vec<[String; 4]>, bool) {
+    let data = app
+        .ok(
+            token,
+            "query($since: DateTime!) { tombstones(since: $since) { resyncRequired nodes { kind reason recordId deletedAt } } }",
+            json!({ "since": since }),
+        )
+        .await;
+    let field = |t: &Value, name: &str| t[name].as_str().unwrap().to_owned();
+    let nodes = data["tombstones"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| ["kind", "reason", "recordId", "deletedAt"].map(|name| field(t, name)))
+        .collect();
+    (
+        nodes,
+        data["tombstones"]["resyncRequired"].as_bool().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_session_made_private_is_gone_for_exactly_those_who_saw_it() {
+    let app = spawn_app().await;
+    let p = pair(&app).await;
+    // Another leader of the member's team (LoM), a leader who does not lead them (LnotM,
+    // blind to the session while sessions are private by default), another member, tokens.
+    let co_leader = app.create_user(&p.company_admin, "TEAM_LEADER").await;
+    app.create_team(&p.company_admin, &co_leader, &[&p.member])
+        .await;
+    let outsider_leader = app.create_user(&p.company_admin, "TEAM_LEADER").await;
+    let other_member = app.create_user(&p.company_admin, "TEAM_MEMBER").await;
+    let (_, records_token) = create_token(&app, &p.company_admin, &["READ_RECORDS"]).await;
+    let session = shared_session(&app, &p.leader, &p.member).await;
+    let since = chrono::Utc::now().to_rfc3339();
+
+    make_private(&app, &p.leader, &session, true).await;
+
+    for (viewer, token, hidden) in [
+        ("admin", &p.company_admin, true),
+        ("co-leader", &co_leader.token, true),
+        ("READ_RECORDS token", &records_token, true),
+        ("leader", &p.leader.token, false),
+        ("member", &p.member.token, false),
+        ("outsider leader", &outsider_leader.token, false),
+        ("other member", &other_member.token, false),
+    ] {
+        let (tombstones, resync) = sync_changes(&app, token, &since).await;
+        let kinds: Vec<[&str; 3]> = tombstones
+            .iter()
+            .map(|[kind, reason, record, _]| [kind.as_str(), reason.as_str(), record.as_str()])
+            .collect();
+        let expected = if hidden {
+            vec![["ONE_ON_ONE", "HIDDEN", session.as_str()]]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(kinds, expected, "{viewer}");
+        assert!(!resync, "{viewer}: no team, role or setting changed");
+    }
+
+    // Opened again: the session is back in the co-leader's sync, updated after it was hidden.
+    make_private(&app, &p.leader, &session, false).await;
+    let (tombstones, _) = sync_changes(&app, &co_leader.token, &since).await;
+    let hidden_at = chrono::DateTime::parse_from_rfc3339(&tombstones[0][3]).unwrap();
+    let listed = app
+        .ok(
+            &co_leader.token,
+            "query($since: DateTime!) { oneOnOnes(updatedSince: $since) { nodes { id updatedAt } } }",
+            json!({ "since": since }),
+        )
+        .await;
+    let node = &listed["oneOnOnes"]["nodes"][0];
+    assert_eq!(node["id"], session.as_str());
+    let updated_at = chrono::DateTime::parse_from_rfc3339(node["updatedAt"].as_str().unwrap());
+    assert!(updated_at.unwrap() > hidden_at);
+}
+
+#[tokio::test]
+async fn team_role_and_setting_changes_ask_exactly_the_affected_to_resync() {
+    let app = spawn_app().await;
+    let company = app.create_company("Acme").await;
+    let admin = &company.admin.token;
+    let leader = app.create_user(admin, "TEAM_LEADER").await;
+    let other_leader = app.create_user(admin, "TEAM_LEADER").await;
+    let member = app.create_user(admin, "TEAM_MEMBER").await;
+    let newcomer = app.create_user(admin, "TEAM_MEMBER").await;
+    let team = app.create_team(admin, &leader, &[&member]).await;
+    let (_, records_token) = create_token(&app, admin, &["READ_RECORDS"]).await;
+    let resync = |token: String, since: String| {
+        let app = &app;
+        async move { sync_changes(app, &token, &since).await.1 }
+    };
+
+    // A member joins the team: its leader now sees the member's sessions with others.
+    let since = chrono::Utc::now().to_rfc3339();
+    app.ok(
+        admin,
+        "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }",
+        json!({ "t": team, "u": newcomer.id }),
+    )
+    .await;
+    assert!(resync(leader.token.clone(), since.clone()).await);
+    for token in [admin, &other_leader.token, &member.token, &records_token] {
+        assert!(!resync(token.clone(), since.clone()).await);
+    }
+
+    // A leader leaves the team (another joins first: a team keeps a leader).
+    let since = chrono::Utc::now().to_rfc3339();
+    app.ok(
+        admin,
+        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
+        json!({ "t": team, "u": other_leader.id }),
+    )
+    .await;
+    app.ok(
+        admin,
+        "mutation($t: ID!, $u: ID!) { removeTeamLeader(teamId: $t, userId: $u) { id } }",
+        json!({ "t": team, "u": leader.id }),
+    )
+    .await;
+    assert!(resync(leader.token.clone(), since.clone()).await);
+    assert!(resync(other_leader.token.clone(), since.clone()).await);
+    assert!(!resync(member.token.clone(), since.clone()).await);
+
+    // The visibility default changes what every leader (and, to be safe, admin) sees.
+    let since = chrono::Utc::now().to_rfc3339();
+    app.ok(
+        admin,
+        "mutation { updateCompanySettings(input: { privateOneOnOnesByDefault: false }) { timeZone } }",
+        json!({}),
+    )
+    .await;
+    for token in [&leader.token, &other_leader.token, admin] {
+        assert!(resync(token.clone(), since.clone()).await);
+    }
+    for token in [&member.token, &newcomer.token, &records_token] {
+        assert!(!resync(token.clone(), since.clone()).await);
+    }
+
+    // A role change (the leader has no team left), for that person alone.
+    let since = chrono::Utc::now().to_rfc3339();
+    app.ok(
+        admin,
+        "mutation($u: ID!) { updateUser(id: $u, input: { role: TEAM_MEMBER }) { id } }",
+        json!({ "u": leader.id }),
+    )
+    .await;
+    assert!(resync(leader.token.clone(), since.clone()).await);
+    assert!(!resync(other_leader.token.clone(), since.clone()).await);
 }
 
 #[tokio::test]
