@@ -129,8 +129,48 @@ pub enum LineStyle {
     Numbered(u32),
 }
 
-/// The note's lines as plain text with their block structure; inline formatting is dropped.
-pub(super) fn outline(runs: &[Run<'_>]) -> Vec<(LineStyle, String)> {
+/// A run's inline formatting (Quill's inline attributes), read the same way for every output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inline {
+    pub bold: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub strike: bool,
+    pub code: bool,
+    /// The link target, when its scheme is allowed; another link keeps only its text.
+    pub link: Option<String>,
+}
+
+impl Inline {
+    fn of(attrs: Option<&Attrs>) -> Self {
+        let flag = |key: &str| attrs.is_some_and(|a| matches!(a.get(key), Some(Any::Bool(true))));
+        let link = attrs
+            .and_then(|a| match a.get("link") {
+                Some(Any::String(href)) => Some(href.as_ref()),
+                _ => None,
+            })
+            .filter(|href| allowed_href(href))
+            .map(str::to_owned);
+        Self {
+            bold: flag("bold"),
+            italic: flag("italic"),
+            underline: flag("underline"),
+            strike: flag("strike"),
+            code: flag("code"),
+            link,
+        }
+    }
+}
+
+/// Text of one inline formatting within a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub text: String,
+    pub format: Inline,
+}
+
+/// The note's lines with their block structure and their runs' inline formatting.
+pub(super) fn outline(runs: &[Run<'_>]) -> Vec<(LineStyle, Vec<Span>)> {
     let mut number = 0;
     lines(runs)
         .into_iter()
@@ -149,7 +189,15 @@ pub(super) fn outline(runs: &[Run<'_>]) -> Vec<(LineStyle, String)> {
                     }
                 }
             };
-            (style, line.runs.iter().map(|run| run.text).collect())
+            let spans = line
+                .runs
+                .iter()
+                .map(|run| Span {
+                    text: run.text.to_owned(),
+                    format: Inline::of(run.attrs),
+                })
+                .collect();
+            (style, spans)
         })
         .collect()
 }
@@ -218,23 +266,16 @@ fn push_inline(out: &mut String, text: &str, attrs: Option<&Attrs>) {
     if text.is_empty() {
         return;
     }
-    let flag = |key: &str| attrs.is_some_and(|a| matches!(a.get(key), Some(Any::Bool(true))));
-    let href = attrs
-        .and_then(|a| match a.get("link") {
-            Some(Any::String(href)) => Some(href.as_ref()),
-            _ => None,
-        })
-        .filter(|href| allowed_href(href));
-
+    let format = Inline::of(attrs);
     // Innermost first, so the closing tags come out in reverse order of the opening ones.
     let wrappers: [(&str, bool); 5] = [
-        ("code", flag("code")),
-        ("s", flag("strike")),
-        ("u", flag("underline")),
-        ("em", flag("italic")),
-        ("strong", flag("bold")),
+        ("code", format.code),
+        ("s", format.strike),
+        ("u", format.underline),
+        ("em", format.italic),
+        ("strong", format.bold),
     ];
-    if let Some(href) = href {
+    if let Some(href) = &format.link {
         out.push_str("<a href=\"");
         escape_into(out, href);
         out.push_str("\">");
@@ -250,7 +291,7 @@ fn push_inline(out: &mut String, text: &str, attrs: Option<&Attrs>) {
             let _ = write!(out, "</{tag}>");
         }
     }
-    if href.is_some() {
+    if format.link.is_some() {
         out.push_str("</a>");
     }
 }

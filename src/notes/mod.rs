@@ -14,7 +14,7 @@
 mod html;
 mod wire;
 
-pub use html::LineStyle;
+pub use html::{Inline, LineStyle, Span};
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -353,9 +353,9 @@ impl SharedNote {
         self.with_runs(html::render)
     }
 
-    /// The lines as plain text with their block structure (headings, lists), for layouts
-    /// that cannot show inline formatting.
-    pub fn outline(&self) -> Vec<(LineStyle, String)> {
+    /// The lines with their block structure (headings, lists) and inline formatting, for
+    /// layouts other than HTML (the PDF export).
+    pub fn outline(&self) -> Vec<(LineStyle, Vec<Span>)> {
         self.with_runs(html::outline)
     }
 

@@ -432,6 +432,16 @@ fn outline_keeps_headings_and_lists_and_numbers_each_list_from_one() {
         ("\n", attrs(&[("header", Any::from(1))])),
         ("Hello ", plain.clone()),
         ("bold", attrs(&[("bold", Any::Bool(true))])),
+        (" ", plain.clone()),
+        (
+            "docs",
+            attrs(&[
+                ("italic", Any::Bool(true)),
+                ("link", Any::from("https://example.com/kb")),
+            ]),
+        ),
+        (" ", plain.clone()),
+        ("trap", attrs(&[("link", Any::from("javascript:alert(1)"))])),
         ("\n", plain.clone()),
         ("one", plain.clone()),
         ("\n", attrs(&[("list", Any::from("bullet"))])),
@@ -448,7 +458,7 @@ fn outline_keeps_headings_and_lists_and_numbers_each_list_from_one() {
     let note = formatted_note(&doc, &text, &runs);
     let expected: Vec<(LineStyle, String)> = [
         (LineStyle::Heading, "Agenda"),
-        (LineStyle::Paragraph, "Hello bold"),
+        (LineStyle::Paragraph, "Hello bold docs trap"),
         (LineStyle::Bullet, "one"),
         (LineStyle::Numbered(1), "first"),
         (LineStyle::Numbered(2), "second"),
@@ -459,7 +469,45 @@ fn outline_keeps_headings_and_lists_and_numbers_each_list_from_one() {
     .into_iter()
     .map(|(style, line)| (style, line.to_owned()))
     .collect();
-    assert_eq!(note.outline(), expected);
+    let outline = note.outline();
+    let lines: Vec<(LineStyle, String)> = outline
+        .iter()
+        .map(|(style, spans)| {
+            (
+                style.clone(),
+                spans.iter().map(|s| s.text.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, expected);
+
+    // Inline formatting rides along; a link of a scheme not allowed keeps only its text.
+    let formats: Vec<(&str, &Inline)> = outline[1]
+        .1
+        .iter()
+        .map(|span| (span.text.as_str(), &span.format))
+        .collect();
+    let plain = Inline::default();
+    let bold = Inline {
+        bold: true,
+        ..Inline::default()
+    };
+    let link = Inline {
+        italic: true,
+        link: Some("https://example.com/kb".into()),
+        ..Inline::default()
+    };
+    assert_eq!(
+        formats,
+        [
+            ("Hello ", &plain),
+            ("bold", &bold),
+            (" ", &plain),
+            ("docs", &link),
+            (" ", &plain),
+            ("trap", &plain),
+        ]
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     attachments::formats::sanitize_file_name,
     error::{AppError, AppResult},
-    notes::LineStyle,
+    notes::{LineStyle, Span},
     pdf::{self, Block, Style},
     policy::Viewer,
     state::AppState,
@@ -77,7 +77,7 @@ pub async fn export_pdf(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResul
             Style::Subheading,
             format!("{}'s notes", author.name),
         ));
-        note_blocks(&mut blocks, &note.document()?.outline());
+        note_blocks(&mut blocks, note.document()?.outline());
     }
 
     if let Some(note) = own_personal_note(state, viewer, &session).await? {
@@ -142,21 +142,21 @@ fn paragraphs(blocks: &mut Vec<Block>, text: &str, empty: &str) {
     }
 }
 
-/// A shared note's lines with their headings and lists (inline formatting is not drawn).
-fn note_blocks(blocks: &mut Vec<Block>, lines: &[(LineStyle, String)]) {
+/// A shared note's lines with their headings, lists and inline formatting.
+fn note_blocks(blocks: &mut Vec<Block>, lines: Vec<(LineStyle, Vec<Span>)>) {
     let before = blocks.len();
     blocks.extend(
         lines
-            .iter()
-            .filter(|(_, text)| !text.trim().is_empty())
-            .map(|(style, text)| {
+            .into_iter()
+            .filter(|(_, spans)| spans.iter().any(|span| !span.text.trim().is_empty()))
+            .map(|(style, spans)| {
                 let style = match style {
                     LineStyle::Paragraph => Style::Body,
                     LineStyle::Heading => Style::Strong,
                     LineStyle::Bullet => Style::Bullet,
-                    LineStyle::Numbered(n) => Style::Numbered(*n),
+                    LineStyle::Numbered(n) => Style::Numbered(n),
                 };
-                Block::new(style, text.as_str())
+                Block::formatted(style, spans)
             }),
     );
     if blocks.len() == before {

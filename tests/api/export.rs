@@ -31,12 +31,51 @@ fn squash(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-async fn text_of_export(app: &TestApp, person: &Person, id: &str) -> (usize, String) {
+async fn export_bytes(app: &TestApp, person: &Person, id: &str) -> Vec<u8> {
     let response = export(app, Some(&person.token), id).await;
     assert_eq!(response.status(), 200);
-    let bytes = response.bytes().await.unwrap();
+    let bytes = response.bytes().await.unwrap().to_vec();
     assert!(bytes.starts_with(b"%PDF-"));
-    pdf_text(&bytes)
+    bytes
+}
+
+async fn text_of_export(app: &TestApp, person: &Person, id: &str) -> (usize, String) {
+    pdf_text(&export_bytes(app, person, id).await)
+}
+
+/// The targets of the PDF's link annotations, and the names of the fonts it embeds (without
+/// their subset prefix).
+fn links_and_fonts(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let document = lopdf::Document::load_mem(bytes).expect("a PDF that parses");
+    let resolve = |object| document.dereference(object).map(|(_, o)| o).ok();
+    let name = |dict: &lopdf::Dictionary, key: &[u8]| {
+        dict.get(key)
+            .ok()
+            .and_then(|o| o.as_name().ok())
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+    };
+    let (mut links, mut fonts) = (Vec::new(), Vec::new());
+    for object in document.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if name(dict, b"Subtype").as_deref() == Some("Link") {
+            let uri = dict
+                .get(b"A")
+                .ok()
+                .and_then(resolve)
+                .and_then(|action| action.as_dict().ok())
+                .and_then(|action| action.get(b"URI").ok())
+                .and_then(|uri| uri.as_str().ok())
+                .map(|uri| String::from_utf8_lossy(uri).into_owned());
+            links.extend(uri);
+        }
+        if name(dict, b"Type").as_deref() == Some("Font")
+            && let Some(font) = name(dict, b"BaseFont")
+        {
+            let font = font.split_once('+').map_or(font.as_str(), |(_, f)| f);
+            fonts.push(font.to_owned());
+        }
+    }
+    (links, fonts)
 }
 
 #[tokio::test]
@@ -134,7 +173,8 @@ async fn long_notes_flow_onto_more_pages() {
     assert!(text.contains("word1498word1499"));
 }
 
-/// A Yjs update writing a Quill-formatted note: a heading, a numbered list and a bullet.
+/// A Yjs update writing a Quill-formatted note: a heading, a line with bold, italic and a
+/// link, a numbered list and a bullet.
 fn formatted_note_update() -> String {
     use base64::Engine;
     use yrs::{Any, Text, Transact, types::Attrs};
@@ -147,6 +187,16 @@ fn formatted_note_update() -> String {
     let runs = [
         ("Agenda", Attrs::new()),
         ("\n", line("header", Any::from(2))),
+        ("Read ", Attrs::new()),
+        ("this", line("bold", Any::Bool(true))),
+        (" and ", Attrs::new()),
+        ("that", line("italic", Any::Bool(true))),
+        (" in the ", Attrs::new()),
+        (
+            "guide",
+            line("link", Any::from("https://kb.example.com/calls")),
+        ),
+        ("\n", Attrs::new()),
         ("Targets", Attrs::new()),
         ("\n", line("list", Any::from("ordered"))),
         ("Breaks", Attrs::new()),
@@ -164,14 +214,27 @@ fn formatted_note_update() -> String {
 }
 
 #[tokio::test]
-async fn shared_notes_keep_their_headings_and_lists() {
+async fn shared_notes_keep_their_headings_lists_and_inline_formatting() {
     let app = spawn_app().await;
     let Pair { leader, member, .. } = pair(&app).await;
     let id = new_draft(&app, &leader, &member, json!({})).await;
     app.ok(&leader.token, "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }", json!({ "id": id, "u": formatted_note_update() })).await;
-    let (_, text) = text_of_export(&app, &leader, &id).await;
-    for expected in ["Agenda", "1.Targets", "2.Breaks", "•Coaching"] {
+    let bytes = export_bytes(&app, &leader, &id).await;
+    let (_, text) = pdf_text(&bytes);
+    for expected in [
+        "Agenda",
+        "Readthisandthatintheguide",
+        "1.Targets",
+        "2.Breaks",
+        "•Coaching",
+    ] {
         assert!(text.contains(expected), "{expected:?} missing in {text}");
+    }
+    // Inline formatting is drawn: bold and italic faces, and the link can be followed.
+    let (links, fonts) = links_and_fonts(&bytes);
+    assert_eq!(links, ["https://kb.example.com/calls"]);
+    for face in ["DejaVuSans-Bold", "DejaVuSans-Oblique"] {
+        assert!(fonts.iter().any(|f| f == face), "{face} not in {fonts:?}");
     }
 }
 
