@@ -14,11 +14,12 @@ use entity::{
     metric, one_on_one, qa_review, shared_note,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef,
 };
 use uuid::Uuid;
 
+use super::notes::StoredNote;
 use crate::error::AppError;
 
 pub struct OneOnOneLoader {
@@ -35,6 +36,15 @@ impl OneOnOneLoader {
             categories_read: Mutex::default(),
         }
     }
+
+    /// The category if it was read along with action items in this request.
+    pub fn category_read(&self, id: Uuid) -> Option<coaching_category::Model> {
+        self.categories_read
+            .lock()
+            .expect("poisoned")
+            .get(&id)
+            .cloned()
+    }
 }
 
 macro_rules! keyed_by {
@@ -46,8 +56,12 @@ macro_rules! keyed_by {
 }
 
 keyed_by!(
-    /// Shared notes of a session.
+    /// Shared notes of a session, with their Yjs documents.
     SharedNotesOf
+);
+keyed_by!(
+    /// Shared notes of a session, for their text only.
+    SharedNoteTextsOf
 );
 keyed_by!(
     /// Kudos of a session.
@@ -137,16 +151,77 @@ where
 }
 
 impl Loader<SharedNotesOf> for OneOnOneLoader {
-    type Value = Vec<shared_note::Model>;
+    type Value = Vec<StoredNote>;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[SharedNotesOf]) -> LoadResult<SharedNotesOf, Self::Value> {
         use shared_note::Column as C;
         let ids = keys.iter().map(|k| k.0).collect();
-        grouped::<shared_note::Entity, _>(&self.db, C::OneOnOneId, ids, C::AuthorId, |n| {
-            SharedNotesOf(n.one_on_one_id)
-        })
-        .await
+        let notes = shared_note::Entity::find()
+            .filter(C::OneOnOneId.is_in::<Uuid, Vec<Uuid>>(ids))
+            .order_by_asc(C::AuthorId)
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(by_session(
+            notes.into_iter().map(StoredNote::from),
+            SharedNotesOf,
+        ))
     }
+}
+
+/// A shared note without its document.
+#[derive(FromQueryResult)]
+struct NoteText {
+    one_on_one_id: Uuid,
+    author_id: Uuid,
+    text: String,
+    version: i64,
+    updated_at: DateTime<Utc>,
+}
+
+impl Loader<SharedNoteTextsOf> for OneOnOneLoader {
+    type Value = Vec<StoredNote>;
+    type Error = async_graphql::Error;
+    async fn load(&self, keys: &[SharedNoteTextsOf]) -> LoadResult<SharedNoteTextsOf, Self::Value> {
+        use shared_note::Column as C;
+        let ids = keys.iter().map(|k| k.0).collect();
+        let notes = shared_note::Entity::find()
+            .select_only()
+            .columns([
+                C::OneOnOneId,
+                C::AuthorId,
+                C::Text,
+                C::Version,
+                C::UpdatedAt,
+            ])
+            .filter(C::OneOnOneId.is_in::<Uuid, Vec<Uuid>>(ids))
+            .order_by_asc(C::AuthorId)
+            .into_model::<NoteText>()
+            .all(&self.db)
+            .await
+            .map_err(AppError::from)?;
+        let notes = notes.into_iter().map(|n| StoredNote {
+            one_on_one_id: n.one_on_one_id,
+            author_id: n.author_id,
+            version: n.version,
+            text: n.text,
+            state: None,
+            updated_at: Some(n.updated_at),
+        });
+        Ok(by_session(notes, SharedNoteTextsOf))
+    }
+}
+
+/// Notes grouped by their session, keyed by `key`.
+fn by_session<K: std::hash::Hash + Eq>(
+    notes: impl Iterator<Item = StoredNote>,
+    key: impl Fn(Uuid) -> K,
+) -> HashMap<K, Vec<StoredNote>> {
+    let mut out: HashMap<K, Vec<StoredNote>> = HashMap::new();
+    for note in notes {
+        out.entry(key(note.one_on_one_id)).or_default().push(note);
+    }
+    out
 }
 
 impl Loader<KudosOf> for OneOnOneLoader {

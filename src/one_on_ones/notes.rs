@@ -33,7 +33,9 @@ pub struct StoredNote {
     pub author_id: Uuid,
     pub version: i64,
     pub text: String,
-    pub state: Vec<u8>,
+    /// The Yjs document; `None` when the note was read for its text only (lists that show no
+    /// rich text need not fetch and copy the document, about as large as the text again).
+    pub state: Option<Vec<u8>>,
     pub updated_at: Option<chrono::DateTime<Utc>>,
 }
 
@@ -44,13 +46,18 @@ impl StoredNote {
             author_id,
             version: 0,
             text: String::new(),
-            state: SharedNote::new().encode_state(),
+            state: Some(SharedNote::new().encode_state()),
             updated_at: None,
         }
     }
 
     pub fn document(&self) -> AppResult<SharedNote> {
-        SharedNote::from_state(&self.state).map_err(|e| note_error("update", e))
+        let state = self.state.as_deref().ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "a note read for its text was asked its document"
+            ))
+        })?;
+        SharedNote::from_state(state).map_err(|e| note_error("update", e))
     }
 }
 
@@ -61,7 +68,7 @@ impl From<shared_note::Model> for StoredNote {
             author_id: m.author_id,
             version: m.version,
             text: m.text,
-            state: m.state,
+            state: Some(m.state),
             updated_at: Some(m.updated_at),
         }
     }
@@ -96,10 +103,11 @@ async fn store_next<C: ConnectionTrait>(
     doc: &SharedNote,
 ) -> AppResult<StoredNote> {
     let now = Utc::now();
+    let state = doc.encode_state();
     let next = StoredNote {
         version: note.version + 1,
         text: doc.text(),
-        state: doc.encode_state(),
+        state: Some(state.clone()),
         updated_at: Some(now),
         ..note.clone()
     };
@@ -110,7 +118,7 @@ async fn store_next<C: ConnectionTrait>(
             text: Set(next.text.clone()),
             version: Set(next.version),
             updated_at: Set(now),
-            state: Set(next.state.clone()),
+            state: Set(state),
         })
         .on_conflict(
             OnConflict::columns([
@@ -128,7 +136,7 @@ async fn store_next<C: ConnectionTrait>(
                 text: Set(next.text.clone()),
                 version: Set(next.version),
                 updated_at: Set(now),
-                state: Set(next.state.clone()),
+                state: Set(state),
                 ..Default::default()
             })
             .filter(shared_note::Column::OneOnOneId.eq(note.one_on_one_id))

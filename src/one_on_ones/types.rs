@@ -6,8 +6,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Object, SimpleObject, Unio
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    coaching_category, discussion_item, kudo, one_on_one, one_on_one_series, personal_note,
-    saved_for_discussion,
+    discussion_item, kudo, one_on_one, one_on_one_series, personal_note, saved_for_discussion,
 };
 use uuid::Uuid;
 
@@ -47,10 +46,12 @@ async fn category(
     let Some(category_id) = category_id else {
         return Ok(None);
     };
-    let found: Option<coaching_category::Model> = ctx
-        .one_on_one_loader()
-        .load_one(CategoryById(category_id))
-        .await?;
+    let loader = ctx.one_on_one_loader();
+    // An action item's category came with it: no batching round (and its wait) for that.
+    let found = match loader.loader().category_read(category_id) {
+        Some(read) => Some(read),
+        None => loader.load_one(CategoryById(category_id)).await?,
+    };
     Ok(found.map(Into::into))
 }
 
@@ -179,22 +180,26 @@ impl OneOnOne {
 
     /// Both participants' shared notes, the leader's first.
     async fn shared_notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SharedNote>> {
-        let stored = ctx
-            .one_on_one_loader()
-            .load_one(SharedNotesOf(self.0.id))
-            .await?
-            .unwrap_or_default();
+        // The Yjs documents are read only when a field of the selection renders them.
+        let selection = ctx.look_ahead();
+        let needs_document = SharedNote::FROM_DOCUMENT
+            .iter()
+            .any(|field| selection.field(field).exists());
+        let loader = ctx.one_on_one_loader();
+        let mut stored = if needs_document {
+            loader.load_one(SharedNotesOf(self.0.id)).await?
+        } else {
+            loader.load_one(SharedNoteTextsOf(self.0.id)).await?
+        }
+        .unwrap_or_default();
         Ok([self.0.leader_id, self.0.member_id]
             .into_iter()
             .map(|author| {
-                SharedNote(
-                    stored
-                        .iter()
-                        .find(|n| n.author_id == author)
-                        .cloned()
-                        .map(Into::into)
-                        .unwrap_or_else(|| StoredNote::empty(self.0.id, author)),
-                )
+                let found = stored.iter().position(|n| n.author_id == author);
+                SharedNote(match found {
+                    Some(at) => stored.swap_remove(at),
+                    None => StoredNote::empty(self.0.id, author),
+                })
             })
             .collect())
     }
@@ -300,6 +305,11 @@ impl OneOnOne {
 
 /// A participant's shared note: a Yjs document whose root `Y.Text` is named `content`.
 pub struct SharedNote(pub StoredNote);
+
+impl SharedNote {
+    /// The fields rendered from the Yjs document (the others come with the text).
+    const FROM_DOCUMENT: [&str; 3] = ["html", "stateVector", "update"];
+}
 
 #[Object]
 impl SharedNote {

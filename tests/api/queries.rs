@@ -140,3 +140,30 @@ async fn a_page_of_sessions_costs_a_constant_number_of_statements() {
         );
     }
 }
+
+/// Lists read the notes' Yjs documents only when a field renders them; a selection that asks
+/// for one through a fragment or an alias still gets it.
+#[tokio::test]
+async fn notes_in_lists_render_rich_text_however_the_field_is_asked_for() {
+    let app = spawn_app().await;
+    let p = crate::one_on_ones::pair(&app).await;
+    let id = crate::one_on_ones::new_draft(&app, &p.leader, &p.member, json!({})).await;
+    app.ok(
+        &p.leader.token,
+        "mutation($id: ID!) { updateSharedNote(oneOnOneId: $id, text: \"Wins <3\", baseVersion: 0) { version } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let data = app
+        .ok(
+            &p.leader.token,
+            "{ oneOnOnes { nodes { sharedNotes { text ...Rich } } } }
+             fragment Rich on SharedNote { rendered: html sv: stateVector }",
+            json!({}),
+        )
+        .await;
+    let note = &data["oneOnOnes"]["nodes"][0]["sharedNotes"][0];
+    assert_eq!(note["text"], "Wins <3");
+    assert_eq!(note["rendered"], "<p>Wins &lt;3</p>");
+    assert!(note["sv"].as_str().is_some_and(|sv| !sv.is_empty()));
+}
