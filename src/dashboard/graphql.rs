@@ -85,7 +85,8 @@ impl MyDashboard {
             .collect()
     }
 
-    /// 1:1s the viewer sees that are scheduled in the future, soonest first (at most 20).
+    /// The viewer's own 1:1s (as leader or member) scheduled in the future, soonest first (at
+    /// most 20).
     async fn upcoming_one_on_ones(&self) -> Vec<OneOnOne> {
         self.0
             .upcoming_one_on_ones
@@ -95,7 +96,7 @@ impl MyDashboard {
             .collect()
     }
 
-    /// Draft 1:1s the viewer sees (their own, as the leader), newest first.
+    /// The viewer's draft 1:1s (as their leader), newest first.
     async fn draft_one_on_ones(&self) -> Vec<OneOnOne> {
         self.0
             .draft_one_on_ones

@@ -1,7 +1,9 @@
 //! What `myDashboard` lists, each part read through the same policy conditions as the lists
 //! it comes from: coaching rows of sessions the viewer may see, 1:1 rows of 1:1s the viewer
-//! may see (`policy::one_on_one_scope`). When 1:1s are off for the company, or the viewer may
-//! not use them, the 1:1 parts are empty rather than an error.
+//! may see (`policy::one_on_one_scope`, or its branches as a union where a part is a set of
+//! 1:1s). Upcoming and draft 1:1s are the viewer's own (as a participant; drafts as their
+//! leader). When 1:1s are off for the company, or the viewer may not use them, the 1:1 parts
+//! are empty rather than an error.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
@@ -45,15 +47,6 @@ fn visible_coaching(viewer: &Viewer) -> SelectStatement {
         .select_only()
         .column(coaching_session::Column::Id)
         .filter(policy::coaching_session_scope(viewer))
-        .into_query()
-}
-
-/// `SELECT id` of the 1:1s the viewer may see.
-fn visible_one_on_ones(viewer: &Viewer, company: &company::Model) -> SelectStatement {
-    one_on_one::Entity::find()
-        .select_only()
-        .column(one_on_one::Column::Id)
-        .filter(policy::one_on_one_scope(viewer, company))
         .into_query()
 }
 
@@ -126,6 +119,7 @@ async fn one_on_one_parts(
     let db = &state.db;
     // Open action items of the pairs the viewer is the member of, from 1:1s they see; those
     // with a due date first, earliest first.
+    let visible = policy::visible_one_on_one_ids(viewer, company);
     let as_member = one_on_one_series::Entity::find()
         .select_only()
         .column(one_on_one_series::Column::Id)
@@ -135,7 +129,7 @@ async fn one_on_one_parts(
         .filter(policy::tenant(viewer, action_item::Column::CompanyId))
         .filter(action_item::Column::Done.eq(false))
         .filter(action_item::Column::SeriesId.in_subquery(as_member))
-        .filter(action_item::Column::OneOnOneId.in_subquery(visible_one_on_ones(viewer, company)))
+        .filter(action_item::Column::OneOnOneId.in_subquery(visible.clone()))
         .order_by_asc(action_item::Column::Id)
         .limit(PART_LIMIT)
         .all(db)
@@ -143,9 +137,14 @@ async fn one_on_one_parts(
     items.sort_by_key(|i| (i.due_on.is_none(), i.due_on));
     dashboard.action_items = items;
 
+    // The viewer's own 1:1s (as either participant), among those they see.
     let scope = policy::one_on_one_scope(viewer, company);
+    let participant = Condition::any()
+        .add(one_on_one::Column::LeaderId.eq(viewer.user_id))
+        .add(one_on_one::Column::MemberId.eq(viewer.user_id));
     dashboard.upcoming_one_on_ones = one_on_one::Entity::find()
         .filter(scope.clone())
+        .filter(participant)
         .filter(one_on_one::Column::ScheduledAt.gt(now))
         .order_by_asc(one_on_one::Column::ScheduledAt)
         .limit(UPCOMING_LIMIT)
@@ -153,6 +152,7 @@ async fn one_on_one_parts(
         .await?;
     dashboard.draft_one_on_ones = one_on_one::Entity::find()
         .filter(scope)
+        .filter(one_on_one::Column::LeaderId.eq(viewer.user_id))
         .filter(one_on_one::Column::Status.eq(one_on_one::Status::Draft))
         .order_by_desc(one_on_one::Column::Id)
         .limit(PART_LIMIT)
@@ -162,7 +162,7 @@ async fn one_on_one_parts(
         .filter(
             Condition::all()
                 .add(kudo::Column::CompanyId.eq(viewer.company_id))
-                .add(kudo::Column::OneOnOneId.in_subquery(visible_one_on_ones(viewer, company)))
+                .add(kudo::Column::OneOnOneId.in_subquery(visible))
                 .add(kudo::Column::CreatedAt.gte(now - Duration::days(RECENT_KUDOS_DAYS))),
         )
         .order_by_desc(kudo::Column::CreatedAt)

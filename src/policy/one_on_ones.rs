@@ -4,7 +4,7 @@
 use entity::{company, one_on_one, one_on_one_series, user::Role};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::SelectStatement,
+    sea_query::{SelectStatement, UnionType},
 };
 
 use super::{Caller, Viewer, allow, led_members_query, nothing, tenant};
@@ -108,6 +108,25 @@ pub fn one_on_one_scope_branches(viewer: &Viewer, company: &company::Model) -> V
 /// Team Member sees their own sessions only. Asking `one_on_one_scope` about these people and
 /// the company's tokens tells who else sees a session.
 pub const ONLOOKER_ROLES: [Role; 2] = [Role::Admin, Role::TeamLeader];
+
+/// `SELECT id` of the sessions `viewer` may see, as the union of the rule's branches. For a
+/// set (`… IN (visible)`), each branch is read from its own index; the rule as one `OR`
+/// would be evaluated row by row over every session of the company.
+pub fn visible_one_on_one_ids(viewer: &Viewer, company: &company::Model) -> SelectStatement {
+    let ids_of = |branch: Condition| {
+        one_on_one::Entity::find()
+            .select_only()
+            .column(one_on_one::Column::Id)
+            .filter(branch)
+            .into_query()
+    };
+    let mut branches = one_on_one_scope_branches(viewer, company).into_iter();
+    let mut union = ids_of(branches.next().unwrap_or_else(nothing));
+    for branch in branches {
+        union.union(UnionType::All, ids_of(branch));
+    }
+    union
+}
 
 /// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1019,6 +1019,11 @@ async fn the_dashboard_lists_open_work_in_order() {
     assert_eq!(coach["coachingDrafts"], json!([{ "id": draft }]));
     assert_eq!(coach["draftOneOnOnes"], json!([{ "id": other_draft }]));
     assert_eq!(coach["upcomingOneOnOnes"], json!([{ "id": one }]));
+    // An admin sees the 1:1 and its kudos, but it is not one of theirs to attend.
+    let admin = app.ok(&w.admin.token, query, json!({})).await["myDashboard"].clone();
+    assert_eq!(admin["upcomingOneOnOnes"], json!([]));
+    assert_eq!(admin["draftOneOnOnes"], json!([]));
+    assert_eq!(admin["recentKudos"], json!([{ "text": "Well done" }]));
 
     // Marked done, they leave the dashboard.
     let overdue = app
