@@ -3,7 +3,7 @@
 //!
 //! Why a domain of its own: every figure is a count over rows of other domains, and each must
 //! obey SPEC §5 for the viewer ("what a viewer cannot see is not counted for them"). So every
-//! query here starts from the policy's scopes (`policy::one_on_one_scope`,
+//! query here starts from the policy's scopes (`policy::visible_one_on_one_ids`,
 //! `policy::coaching_session_scope`) applied in SQL, and aggregates with `GROUP BY` where the
 //! databases agree; only what SQLite and PostgreSQL spell differently — ISO weeks in the
 //! company's time zone, medians, decimal averages of KPI rows kept in JSON — is folded in Rust

@@ -167,7 +167,12 @@ fn one_on_one_date() -> Expr {
 fn shared_one_on_ones(scope: &Scope) -> Select<one_on_one::Entity> {
     use one_on_one::{Column, Entity, Status};
     Entity::find()
-        .filter(policy::one_on_one_scope(&scope.viewer, &scope.company))
+        // The rule's branches as a union: each read from its own index, rather than the rule
+        // as one `OR` evaluated over every session of the company.
+        .filter(Column::Id.in_subquery(policy::visible_one_on_one_ids(
+            &scope.viewer,
+            &scope.company,
+        )))
         .filter(Column::Status.eq(Status::Shared))
         .filter(one_on_one_date().gte(scope.start))
         .filter(one_on_one_date().lt(scope.end))
