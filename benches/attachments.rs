@@ -78,6 +78,7 @@ impl Node {
             listen_addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.to_path_buf(),
             database_url: None,
+            database_pool_size: None,
             redis_url: None,
             storage_url,
             smtp_url: None,

@@ -63,6 +63,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `None`: SQLite at `DATA_DIR/app.db`.
     pub database_url: Option<String>,
+    /// Most database connections this node holds; `None`: `db::connect` picks by backend.
+    pub database_pool_size: Option<u32>,
     pub redis_url: Option<String>,
     /// Where attachments live: `file://…`, `memory://` or `s3://bucket[/prefix]`.
     /// `None`: `file://DATA_DIR/attachments`.
@@ -109,6 +111,14 @@ impl Config {
             listen_addr: listen,
             data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into())),
             database_url: var("DATABASE_URL"),
+            database_pool_size: var("DATABASE_POOL_SIZE")
+                .map(|v| match v.parse() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(anyhow::anyhow!(
+                        "DATABASE_POOL_SIZE must be a positive number"
+                    )),
+                })
+                .transpose()?,
             redis_url: var("REDIS_URL"),
             storage_url: var("STORAGE_URL"),
             smtp_url: var("SMTP_URL"),

@@ -58,6 +58,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         listen_addr: "127.0.0.1:0".parse().unwrap(),
         data_dir,
         database_url,
+        database_pool_size: None,
         redis_url: std::env::var("TEST_REDIS_URL").ok(),
         storage_url: None,
         smtp_url: None,
