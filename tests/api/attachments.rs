@@ -179,12 +179,8 @@ async fn world(app: &TestApp) -> World {
     let team = app
         .create_team(&admin.token, &leader, &[&member, &colleague])
         .await;
-    app.ok(
-        &admin.token,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": co_leader.id }),
-    )
-    .await;
+    app.change_team(&admin.token, "addTeamLeader", &team, &co_leader.id)
+        .await;
     app.create_team(&admin.token, &other_leader, &[]).await;
     app.ok(
         &admin.token,

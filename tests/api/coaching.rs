@@ -35,12 +35,8 @@ async fn world(app: &TestApp) -> World {
     let agent = app.create_user(&admin.token, "TEAM_MEMBER").await;
     let colleague = app.create_user(&admin.token, "TEAM_MEMBER").await;
     let team = app.create_team(&admin.token, &coach, &[&agent]).await;
-    app.ok(
-        &admin.token,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": co_leader.id }),
-    )
-    .await;
+    app.change_team(&admin.token, "addTeamLeader", &team, &co_leader.id)
+        .await;
     app.create_team(&admin.token, &other_leader, &[&colleague])
         .await;
     let outsider = app.create_company("Elsewhere").await.admin;

@@ -326,6 +326,17 @@ impl TestApp {
         }
     }
 
+    /// `field` — `addTeamMember`, `removeTeamMember`, `addTeamLeader` or `removeTeamLeader` —
+    /// of `user_id` in `team`, as `admin_token`.
+    pub async fn change_team(&self, admin_token: &str, field: &str, team: &str, user_id: &str) {
+        self.ok(
+            admin_token,
+            &format!("mutation($t: ID!, $u: ID!) {{ {field}(teamId: $t, userId: $u) {{ id }} }}"),
+            json!({ "t": team, "u": user_id }),
+        )
+        .await;
+    }
+
     /// A team with one leader and the given members.
     pub async fn create_team(
         &self,

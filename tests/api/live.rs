@@ -309,21 +309,13 @@ async fn invisible_viewers_get_not_found_and_those_who_lose_sight_are_cut_off() 
         .as_str()
         .unwrap()
         .to_owned();
-    app.ok(
-        &company_admin,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": co_leader.id }),
-    )
-    .await;
+    app.change_team(&company_admin, "addTeamLeader", &team, &co_leader.id)
+        .await;
     let mut co = WsClient::connect(&url, &co_leader.token).await;
     co.subscribe("c", &session, None).await;
     assert_eq!(co.next_event("c").await["__typename"], "Subscribed");
-    app.ok(
-        &company_admin,
-        "mutation($t: ID!, $u: ID!) { removeTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": co_leader.id }),
-    )
-    .await;
+    app.change_team(&company_admin, "removeTeamLeader", &team, &co_leader.id)
+        .await;
     let last = co.recv().await;
     assert_eq!(
         last["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",

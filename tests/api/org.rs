@@ -30,33 +30,17 @@ async fn admin_manages_users_teams_categories_and_settings() {
     // Teams: create, add and remove leaders and members.
     let team = app.create_team(admin, &leader, &[&member]).await;
     let team_query = "query($id: ID!) { team(id: $id) { leaders { id } members { id } } }";
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": member2.id }),
-    )
-    .await;
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": leader2.id }),
-    )
-    .await;
+    app.change_team(admin, "addTeamMember", &team, &member2.id)
+        .await;
+    app.change_team(admin, "addTeamLeader", &team, &leader2.id)
+        .await;
     let data = app.ok(admin, team_query, json!({ "id": team })).await;
     assert_eq!(data["team"]["leaders"].as_array().unwrap().len(), 2);
     assert_eq!(data["team"]["members"].as_array().unwrap().len(), 2);
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": member.id }),
-    )
-    .await;
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { removeTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": leader.id }),
-    )
-    .await;
+    app.change_team(admin, "removeTeamMember", &team, &member.id)
+        .await;
+    app.change_team(admin, "removeTeamLeader", &team, &leader.id)
+        .await;
     let data = app.ok(admin, team_query, json!({ "id": team })).await;
     assert_eq!(
         data["team"],

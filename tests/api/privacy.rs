@@ -101,12 +101,8 @@ async fn world(app: &TestApp) -> World {
     let other_leader = app.create_user(&admin, "TEAM_LEADER").await;
     let colleague = app.create_user(&admin, "TEAM_MEMBER").await;
     let team = app.create_team(&admin, &leader, &[&colleague]).await;
-    app.ok(
-        &admin,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": co_leader.id }),
-    )
-    .await;
+    app.change_team(&admin, "addTeamLeader", &team, &co_leader.id)
+        .await;
     app.create_team(&admin, &other_leader, &[]).await;
     let outsider = app.create_company("Elsewhere").await;
     let (_, records_token) = crate::tokens::create_token(app, &admin, &["READ_RECORDS"]).await;
@@ -160,12 +156,8 @@ async fn who_sees_a_one_on_one_and_who_may_change_it() {
             for shared in [false, true] {
                 // A fresh member of the leaders' team for each case keeps counts independent.
                 let member = app.create_user(&world.admin, "TEAM_MEMBER").await;
-                app.ok(
-                    &world.admin,
-                    "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }",
-                    json!({ "t": world.team, "u": member.id }),
-                )
-                .await;
+                app.change_team(&world.admin, "addTeamMember", &world.team, &member.id)
+                    .await;
                 let session = crate::one_on_ones::new_draft(
                     &app,
                     &world.leader,

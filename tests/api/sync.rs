@@ -254,12 +254,8 @@ async fn team_role_and_setting_changes_ask_exactly_the_affected_to_resync() {
 
     // A member joins the team: its leader now sees the member's sessions with others.
     let since = chrono::Utc::now().to_rfc3339();
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": newcomer.id }),
-    )
-    .await;
+    app.change_team(admin, "addTeamMember", &team, &newcomer.id)
+        .await;
     assert!(resync(leader.token.clone(), since.clone()).await);
     for token in [admin, &other_leader.token, &member.token, &records_token] {
         assert!(!resync(token.clone(), since.clone()).await);
@@ -267,18 +263,10 @@ async fn team_role_and_setting_changes_ask_exactly_the_affected_to_resync() {
 
     // A leader leaves the team (another joins first: a team keeps a leader).
     let since = chrono::Utc::now().to_rfc3339();
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { addTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": other_leader.id }),
-    )
-    .await;
-    app.ok(
-        admin,
-        "mutation($t: ID!, $u: ID!) { removeTeamLeader(teamId: $t, userId: $u) { id } }",
-        json!({ "t": team, "u": leader.id }),
-    )
-    .await;
+    app.change_team(admin, "addTeamLeader", &team, &other_leader.id)
+        .await;
+    app.change_team(admin, "removeTeamLeader", &team, &leader.id)
+        .await;
     assert!(resync(leader.token.clone(), since.clone()).await);
     assert!(resync(other_leader.token.clone(), since.clone()).await);
     assert!(!resync(member.token.clone(), since.clone()).await);
