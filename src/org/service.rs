@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::{coaching_category, company, team, team_membership, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -472,24 +471,15 @@ pub async fn remove_from_team(
     Ok(team)
 }
 
-/// A change of a team's people changes what its leaders see of 1:1s ("X's Team Members",
-/// SPEC §2) in ways no session records: their next sync starts over.
+/// A change of a team's people changes what some see of 1:1s in ways no session records
+/// (the policy says whom): their next sync starts over.
 async fn team_sight_changed<C: ConnectionTrait>(
     db: &C,
     team_id: Uuid,
     former_leader: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let leaders = team_membership::Entity::find()
-        .select_only()
-        .column(team_membership::Column::UserId)
-        .filter(team_membership::Column::TeamId.eq(team_id))
-        .filter(team_membership::Column::Role.eq(team_membership::TeamRole::Leader))
-        .into_query();
-    let mut people = Condition::any().add(user::Column::Id.in_subquery(leaders));
-    if let Some(id) = former_leader {
-        people = people.add(user::Column::Id.eq(id));
-    }
+    let people = policy::sight_changed_by_team_change(team_id, former_leader);
     tombstones::sight_changed(db, people, now).await
 }
 
@@ -563,10 +553,8 @@ pub async fn update_settings(
     let txn = crate::db::begin_write(&state.db).await?;
     let updated = model.update(&txn).await?;
     if sight_changed {
-        let onlookers = Condition::all()
-            .add(user::Column::CompanyId.eq(company.id))
-            .add(user::Column::Role.is_in(policy::ONLOOKER_ROLES));
-        tombstones::sight_changed(&txn, onlookers, updated.updated_at).await?;
+        let people = policy::sight_changed_by_visibility_default(company.id);
+        tombstones::sight_changed(&txn, people, updated.updated_at).await?;
     }
     txn.commit().await?;
     access_changed(state, viewer);

@@ -128,6 +128,35 @@ pub fn visible_one_on_one_ids(viewer: &Viewer, company: &company::Model) -> Sele
     union
 }
 
+/// Whose sight of sessions a change of `team`'s people alters (the users to stamp): its
+/// leaders ("X's Team Members", SPEC §2) and a leader just removed from it.
+pub fn sight_changed_by_team_change(
+    team_id: uuid::Uuid,
+    former_leader: Option<uuid::Uuid>,
+) -> Condition {
+    use entity::{team_membership, user};
+    let leaders = team_membership::Entity::find()
+        .select_only()
+        .column(team_membership::Column::UserId)
+        .filter(team_membership::Column::TeamId.eq(team_id))
+        .filter(team_membership::Column::Role.eq(team_membership::TeamRole::Leader))
+        .into_query();
+    let people = Condition::any().add(user::Column::Id.in_subquery(leaders));
+    match former_leader {
+        Some(id) => people.add(user::Column::Id.eq(id)),
+        None => people,
+    }
+}
+
+/// Whose sight a change of `privateOneOnOnesByDefault` alters: the company's onlookers
+/// (leaders, and admins to be safe).
+pub fn sight_changed_by_visibility_default(company_id: uuid::Uuid) -> Condition {
+    use entity::user;
+    Condition::all()
+        .add(user::Column::CompanyId.eq(company_id))
+        .add(user::Column::Role.is_in(ONLOOKER_ROLES))
+}
+
 /// What a viewer who sees a session may do to it (SPEC §5, "who changes what").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OneOnOneAction {
