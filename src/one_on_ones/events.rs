@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{one_on_one, one_on_one_event};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -103,6 +103,8 @@ pub struct SessionTxn<'a> {
     txn: DatabaseTransaction,
     bus: &'a EventBus,
     appended: Vec<LoggedEvent>,
+    /// The `seq` `lock` took for the next event, not yet used by `append`.
+    reserved: Option<(Uuid, i64)>,
 }
 
 impl<'a> SessionTxn<'a> {
@@ -111,6 +113,7 @@ impl<'a> SessionTxn<'a> {
             txn: crate::db::begin_write(&state.db).await?,
             bus: &state.bus,
             appended: Vec::new(),
+            reserved: None,
         })
     }
 
@@ -119,10 +122,39 @@ impl<'a> SessionTxn<'a> {
         &self.txn
     }
 
+    /// Locks the session's row until the transaction ends, so writers that read before they
+    /// write take turns instead of racing. The same statement takes the `seq` of the next
+    /// event `append`s; if none is appended the transaction must not be committed (dropping
+    /// it rolls the reservation back).
+    pub async fn lock(&mut self, session: &one_on_one::Model) -> AppResult<()> {
+        let seq = next_seq(&self.txn, session.id, Utc::now()).await?;
+        self.reserved = Some((session.id, seq));
+        Ok(())
+    }
+
     /// Appends `event` to the session's log; returns its `seq`.
     pub async fn append(&mut self, session: &one_on_one::Model, event: Event) -> AppResult<i64> {
-        let logged = append(&self.txn, session, event).await?;
-        let seq = logged.seq;
+        let now = Utc::now();
+        let seq = match self.reserved.take() {
+            Some((id, seq)) if id == session.id => seq,
+            _ => next_seq(&self.txn, session.id, now).await?,
+        };
+        let logged = LoggedEvent {
+            one_on_one_id: session.id,
+            seq,
+            event,
+            created_at: now,
+        };
+        one_on_one_event::Entity::insert(one_on_one_event::ActiveModel {
+            one_on_one_id: Set(session.id),
+            seq: Set(seq),
+            company_id: Set(session.company_id),
+            kind: Set(logged.event.kind().to_owned()),
+            payload: Set(serde_json::to_string(&logged.event).map_err(AppError::internal)?),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&self.txn)
+        .await?;
         self.appended.push(logged);
         Ok(seq)
     }
@@ -135,39 +167,26 @@ impl<'a> SessionTxn<'a> {
     }
 }
 
-/// Appends `event` to the session's log inside the caller's transaction; returns its `seq`.
-async fn append<C: ConnectionTrait>(
+/// Bumps the session's `last_seq` and returns it: one statement that both assigns a strictly
+/// increasing `seq` and takes the row's lock, which serializes concurrent writers of one
+/// session (on SQLite the write transaction already holds the database's lock).
+async fn next_seq<C: ConnectionTrait>(
     txn: &C,
-    session: &one_on_one::Model,
-    event: Event,
-) -> AppResult<LoggedEvent> {
-    let now = Utc::now();
+    session: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
     one_on_one::Entity::update_many()
         .col_expr(
             one_on_one::Column::LastSeq,
             Expr::col(one_on_one::Column::LastSeq).add(1),
         )
         .col_expr(one_on_one::Column::UpdatedAt, Expr::value(now))
-        .filter(one_on_one::Column::Id.eq(session.id))
-        .exec(txn)
-        .await?;
-    let seq = last_seq(txn, session.id).await?;
-    one_on_one_event::ActiveModel {
-        one_on_one_id: Set(session.id),
-        seq: Set(seq),
-        company_id: Set(session.company_id),
-        kind: Set(event.kind().to_owned()),
-        payload: Set(serde_json::to_string(&event).map_err(AppError::internal)?),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
-    Ok(LoggedEvent {
-        one_on_one_id: session.id,
-        seq,
-        event,
-        created_at: now,
-    })
+        .filter(one_on_one::Column::Id.eq(session))
+        .exec_with_returning(txn)
+        .await?
+        .first()
+        .map(|session| session.last_seq)
+        .ok_or(AppError::NotFound)
 }
 
 /// The `seq` of the session's latest event (0 before the first).

@@ -9,8 +9,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::Utc;
 use entity::{one_on_one, personal_note, shared_note};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::OnConflict,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -156,21 +156,6 @@ async fn store_next<C: ConnectionTrait>(
     Ok(next)
 }
 
-/// Locks the session's row until `txn` ends, so writers of its notes take turns instead of
-/// racing: `SELECT … FOR UPDATE` on PostgreSQL. On SQLite `begin_write` already holds the
-/// database's write lock (and sea-query leaves the clause out).
-async fn lock_session(txn: &DatabaseTransaction, session: Uuid) -> AppResult<()> {
-    one_on_one::Entity::find_by_id(session)
-        .select_only()
-        .column(one_on_one::Column::Id)
-        .lock_exclusive()
-        .into_tuple::<Uuid>()
-        .one(txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(())
-}
-
 fn conflict(current: &StoredNote) -> AppError {
     AppError::Conflict {
         message: "the note changed since baseVersion; merge with the current text".into(),
@@ -191,7 +176,7 @@ async fn edit_shared(
     change: impl FnOnce(&StoredNote, &mut SharedNote) -> AppResult<Option<Vec<u8>>>,
 ) -> AppResult<StoredNote> {
     let mut txn = SessionTxn::begin(state).await?;
-    lock_session(txn.db(), session.id).await?;
+    txn.lock(session).await?;
     let note = load_shared(txn.db(), session.id, author_id).await?;
     let mut doc = note.document()?;
     let Some(update) = change(&note, &mut doc)? else {
