@@ -16,7 +16,7 @@ use async_graphql::{Context, ID, Request, Subscription, Variables};
 use axum::extract::ws::Utf8Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast::error::RecvError, watch};
 use uuid::Uuid;
 
 use crate::{
@@ -199,7 +199,9 @@ pub(crate) fn messages(
             delivered: 0,
         };
         let mut deliveries = membership.deliveries;
-        let mut visible = membership.visible;
+        let sight = membership.visible.clone();
+        // Made once, not per loop turn: every delivery is a turn.
+        let mut sight_lost = std::pin::pin!(sight_lost(membership.visible));
         let mut frames = Box::pin(subscriber.start(opened.after_seq));
         while let Some(frame) = frames.next().await {
             yield frame;
@@ -209,19 +211,11 @@ pub(crate) fn messages(
         loop {
             let next = tokio::select! {
                 biased;
-                changed = visible.changed() => {
-                    if !*visible.borrow_and_update() {
-                        Next::LostSight
-                    } else if changed.is_err() {
-                        Next::End
-                    } else {
-                        Next::Wait
-                    }
-                }
+                next = &mut sight_lost => next,
                 delivery = deliveries.recv() => match delivery {
                     Ok(Delivery::Event(event)) if event.seq <= subscriber.delivered => Next::Wait,
                     // The feed re-checked access before rendering a change of the session.
-                    Ok(Delivery::Event(_)) if !*visible.borrow() => Next::LostSight,
+                    Ok(Delivery::Event(_)) if !*sight.borrow() => Next::LostSight,
                     Ok(Delivery::Event(event)) if event.seq == subscriber.delivered + 1 => {
                         Next::Deliver(event)
                     }
@@ -261,6 +255,20 @@ pub(crate) fn messages(
             }
         }
         yield complete_frame(&subscriber.id);
+    }
+}
+
+/// Resolves when the viewer loses sight of the session (`LostSight`) or the feed forgets it
+/// (`End`).
+async fn sight_lost(mut visible: watch::Receiver<bool>) -> Next {
+    loop {
+        let changed = visible.changed().await;
+        if !*visible.borrow_and_update() {
+            return Next::LostSight;
+        }
+        if changed.is_err() {
+            return Next::End;
+        }
     }
 }
 
