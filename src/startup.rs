@@ -34,6 +34,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database and Redis, runs the migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        crate::tune_allocator();
         let mut db = db::connect(&config).await?;
         let sql_statements = SqlCounter::default();
         sql_statements.observe(&mut db);
