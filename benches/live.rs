@@ -382,11 +382,14 @@ async fn run(
         println!(
             "\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s, after a 2 s warm-up)"
         );
-        println!("| subscribers | deliveries | p50 ms | p99 ms | max ms |");
-        println!("|---|---|---|---|---|");
+        println!(
+            "| subscribers | deliveries | p50 ms | p99 ms | max ms | CPU µs per delivery: node B / generator |"
+        );
+        println!("|---|---|---|---|---|---|");
         for subscribers in [1usize, 100, 1000] {
             let mut subs =
                 open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
+            let cpu_before = (node_b.cpu_time(), common::cpu_time_of("self"));
             let (latencies, expected, _) = drive(
                 &client,
                 &node_a,
@@ -398,12 +401,17 @@ async fn run(
                 1,
             )
             .await;
+            let per_delivery = |before: Duration, after: Duration| {
+                (after - before).as_secs_f64() * 1e6 / latencies.len().max(1) as f64
+            };
             println!(
-                "| {subscribers} | {}/{expected} | {} | {} | {} |",
+                "| {subscribers} | {}/{expected} | {} | {} | {} | {:.1} / {:.1} |",
                 latencies.len(),
                 ms(percentile(&latencies, 0.5)),
                 ms(percentile(&latencies, 0.99)),
-                ms(percentile(&latencies, 1.0))
+                ms(percentile(&latencies, 1.0)),
+                per_delivery(cpu_before.0, node_b.cpu_time()),
+                per_delivery(cpu_before.1, common::cpu_time_of("self")),
             );
         }
     }

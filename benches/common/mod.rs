@@ -115,6 +115,15 @@ impl Node {
         })
     }
 
+    /// CPU time the node has used (user and system), from `/proc`.
+    #[allow(
+        dead_code,
+        reason = "only the live delivery bench reports CPU per delivery"
+    )]
+    pub fn cpu_time(&self) -> Duration {
+        cpu_time_of(&self.child.id().expect("running").to_string())
+    }
+
     pub fn rss_kib(&self) -> u64 {
         let pid = self.child.id().expect("running");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -124,6 +133,21 @@ impl Node {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// CPU time (user and system) process `pid` (or `self`) has used, from `/proc/{pid}/stat`.
+pub fn cpu_time_of(pid: &str) -> Duration {
+    // Fields after the command name (which may hold spaces), then utime and stime at 14 and 15,
+    // in clock ticks of 1/100 s (`getconf CLK_TCK` on Linux).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 /// Runs an operation that must succeed; returns its `data`.
