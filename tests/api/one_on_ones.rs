@@ -353,6 +353,16 @@ async fn shared_notes_merge_yjs_updates_and_refuse_stale_text() {
         )
         .await;
     assert_eq!(first["updateSharedNote"]["version"], 1);
+    let last_seq = || async {
+        app.ok(
+            &leader.token,
+            "query($id: ID!) { oneOnOne(id: $id) { lastSeq } }",
+            json!({ "id": id }),
+        )
+        .await["oneOnOne"]["lastSeq"]
+            .clone()
+    };
+    let seq_after_edit = last_seq().await;
     let stale = app
         .gql(
             Some(&leader.token),
@@ -403,6 +413,8 @@ async fn shared_notes_merge_yjs_updates_and_refuse_stale_text() {
         after["oneOnOne"]["sharedNotes"][0],
         json!({ "version": 1, "text": "hello" })
     );
+    // Nor did they log an event: the stale, repeated and refused edits took no `seq`.
+    assert_eq!(last_seq().await, seq_after_edit);
 
     // Only its author writes a note: the member writes their own, not the leader's.
     app.ok(
