@@ -61,7 +61,7 @@ impl RealtimeSubscription {
         if after_seq.is_some_and(|seq| seq < 0) {
             return Err(AppError::bad_input("afterSeq", "must not be negative").into());
         }
-        ctx.data::<Arc<Opening>>()?.record(Opened {
+        ctx.data::<Arc<Requested>>()?.record(Opened {
             session: session.id,
             after_seq,
         });
@@ -75,11 +75,11 @@ struct Opened {
     after_seq: Option<i64>,
 }
 
-/// Request data of a subscription's opening execution.
+/// Request data of a subscription's opening execution: what its root fields asked for.
 #[derive(Default)]
-struct Opening(Mutex<Vec<Opened>>);
+struct Requested(Mutex<Vec<Opened>>);
 
-impl Opening {
+impl Requested {
     fn record(&self, opened: Opened) {
         self.0.lock().expect("opening poisoned").push(opened);
     }
@@ -154,41 +154,22 @@ pub(crate) fn messages(
     client_address: String,
 ) -> impl Stream<Item = Utf8Bytes> + Send + 'static {
     async_stream::stream! {
-        let request = operation.request();
+        // Boxed: the opening execution is large and short-lived, and a subscription lives
+        // on idle for hours with only what it needs to deliver (issue 5: memory per idle
+        // connection).
+        let mut opened = None;
+        let mut steps = Box::pin(open(&feeds, &id, &operation, &viewer, client_address));
+        while let Some(step) = steps.next().await {
+            match step {
+                Opening::Frame(frame) => yield frame,
+                Opening::Opened(session) => opened = Some(session),
+            }
+        }
+        drop(steps);
+        let Some(opened) = opened else {
+            return;
+        };
         let document = feeds.api().parse(&operation.query).ok();
-        let opening = Arc::new(Opening::default());
-        let credentials = Credentials::User(viewer.clone());
-        let request = request
-            .data(request_data(&feeds.state().db, credentials.clone(), client_address))
-            .data(opening.clone());
-        // Only a failure (or a query sent over the socket) answers the opening itself.
-        let mut answered = false;
-        let mut responses = match feeds.api().execute_stream(request, &credentials) {
-            Ok(responses) => responses,
-            Err(refused) => {
-                yield error_frame(&id, async_graphql::Response::from_errors(vec![refused]));
-                return;
-            }
-        };
-        while let Some(response) = responses.next().await {
-            if !answered && starts_with_failure(&response) {
-                yield error_frame(&id, response);
-                return;
-            }
-            answered = true;
-            if let Some(payload) = payload(response) {
-                yield next_frame(&id, &payload);
-            }
-        }
-        drop(responses);
-        if answered {
-            yield complete_frame(&id);
-            return;
-        }
-        let Some(opened) = opening.single() else {
-            yield error_message(&id, "a subscription selects exactly one root field", "BAD_USER_INPUT");
-            return;
-        };
         let variables = operation.variables();
         let membership = feeds.join(opened.session, operation.selection_key(), variables, document, &viewer);
         let mut subscriber = Subscriber {
@@ -268,6 +249,59 @@ async fn sight_lost(mut visible: watch::Receiver<bool>) -> Next {
         }
         if changed.is_err() {
             return Next::End;
+        }
+    }
+}
+
+/// What the opening execution gives: frames to send, then `Opened` if the subscription is to
+/// join its feed.
+enum Opening {
+    Frame(Utf8Bytes),
+    Opened(Opened),
+}
+
+/// Runs the opening execution: a refusal, or (for a query sent over the socket) its answer and
+/// `complete`; or, for a subscription the viewer may open, where it starts.
+fn open<'a>(
+    feeds: &'a LiveFeeds,
+    id: &'a str,
+    operation: &'a Operation,
+    viewer: &'a Viewer,
+    client_address: String,
+) -> impl Stream<Item = Opening> + Send + 'a {
+    async_stream::stream! {
+        let requested = Arc::new(Requested::default());
+        let credentials = Credentials::User(viewer.clone());
+        let request = operation
+            .request()
+            .data(request_data(&feeds.state().db, credentials.clone(), client_address))
+            .data(requested.clone());
+        // Only a failure (or a query sent over the socket) answers the opening itself.
+        let mut answered = false;
+        let mut responses = match feeds.api().execute_stream(request, &credentials) {
+            Ok(responses) => responses,
+            Err(refused) => {
+                yield Opening::Frame(error_frame(id, async_graphql::Response::from_errors(vec![refused])));
+                return;
+            }
+        };
+        while let Some(response) = responses.next().await {
+            if !answered && starts_with_failure(&response) {
+                yield Opening::Frame(error_frame(id, response));
+                return;
+            }
+            answered = true;
+            if let Some(payload) = payload(response) {
+                yield Opening::Frame(next_frame(id, &payload));
+            }
+        }
+        if answered {
+            yield Opening::Frame(complete_frame(id));
+            return;
+        }
+        match requested.single() {
+            Some(opened) => yield Opening::Opened(opened),
+            None => yield Opening::Frame(error_message(id, "a subscription selects exactly one root field", "BAD_USER_INPUT")),
         }
     }
 }
