@@ -6,7 +6,7 @@
 //! closes a subscribe-before-ack with 1011 (instead of 4401) and has no `connection_init`
 //! timeout (4408). Owning the socket also lets us bound its buffers and message sizes.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use async_graphql::parser::types::OperationType;
 use axum::{
@@ -22,7 +22,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamMap;
 
-use super::subscription::{Operation, error_message, messages};
+use super::{
+    feed::LiveFeeds,
+    subscription::{Operation, error_message, messages},
+};
 use crate::{
     auth::{Credentials, service::authenticate},
     http::HttpState,
@@ -52,6 +55,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> HttpResponse {
+    // The connection keeps only the node's live feeds (which hold its state and API): every
+    // byte of its task is paid once per idle connection (issue 5: < 10 KB each).
+    let live = state.live;
     let offered = headers
         .get_all("sec-websocket-protocol")
         .iter()
@@ -68,7 +74,7 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             if offered {
-                Connection::new(state, peer).run(socket).await;
+                Connection::new(live, peer).run(socket).await;
             } else {
                 let mut socket = socket;
                 let _ = socket
@@ -126,7 +132,7 @@ struct SubscribePayload {
 }
 
 struct Connection {
-    state: HttpState,
+    live: LiveFeeds,
     peer: SocketAddr,
     viewer: Option<Viewer>,
     initialised: bool,
@@ -142,9 +148,9 @@ enum End {
 }
 
 impl Connection {
-    fn new(state: HttpState, peer: SocketAddr) -> Self {
+    fn new(live: LiveFeeds, peer: SocketAddr) -> Self {
         Self {
-            state,
+            live,
             peer,
             viewer: None,
             initialised: false,
@@ -156,13 +162,12 @@ impl Connection {
     /// a split sink and stream would share (every delivery to every subscriber pays it).
     async fn run(mut self, mut socket: WebSocket) {
         // Made once, not per loop turn: a delivery to 1,000 sockets is 1,000 turns.
-        let stopping = crate::state::stopped(self.state.app.shutdown.clone());
+        let stopping = crate::state::stopped(self.live.state().shutdown.clone());
         tokio::pin!(stopping);
-        let init_deadline = tokio::time::sleep(self.state.app.config.ws_init_timeout);
-        tokio::pin!(init_deadline);
-        let far_future = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
-        let expiry = tokio::time::sleep_until(far_future);
-        tokio::pin!(expiry);
+        // One timer: `connection_init` must come before it; once it came, the token expires
+        // at it.
+        let deadline = tokio::time::sleep(self.live.state().config.ws_init_timeout);
+        tokio::pin!(deadline);
 
         let end = loop {
             tokio::select! {
@@ -187,7 +192,7 @@ impl Connection {
                             if let Some(viewer) = &self.viewer {
                                 let at = viewer.token_expires_at - chrono::Utc::now();
                                 let left = at.to_std().unwrap_or_default();
-                                expiry.as_mut().reset(tokio::time::Instant::now() + left);
+                                deadline.as_mut().reset(tokio::time::Instant::now() + left);
                             }
                         }
                         Ok(None) => {}
@@ -199,11 +204,12 @@ impl Connection {
                         break End::ClientGone;
                     }
                 }
-                _ = &mut init_deadline, if !self.initialised => {
-                    break End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout");
-                }
-                _ = &mut expiry, if self.viewer.is_some() => {
-                    break End::Close(close::FORBIDDEN, "Forbidden: token expired");
+                _ = &mut deadline => {
+                    break if self.initialised {
+                        End::Close(close::FORBIDDEN, "Forbidden: token expired")
+                    } else {
+                        End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout")
+                    };
                 }
                 _ = &mut stopping => {
                     break End::Close(close::GOING_AWAY, "Server shutting down");
@@ -228,7 +234,7 @@ impl Connection {
                     ));
                 }
                 let header = authorization(payload.as_ref());
-                let viewer = match authenticate(&self.state.app, header.as_deref()).await {
+                let viewer = match authenticate(self.live.state(), header.as_deref()).await {
                     // The connection outlives this moment's settings: they are read afresh
                     // whenever its subscriptions ask.
                     Ok(Credentials::User(viewer)) => Viewer {
@@ -281,14 +287,14 @@ impl Connection {
                     extensions: payload.extensions,
                 };
                 let messages = messages(
-                    self.state.live.clone(),
+                    self.live.clone(),
                     id.clone(),
                     operation,
                     viewer,
                     self.peer.ip().to_string(),
                 );
                 // The open-subscriptions gauge counts it for as long as its stream lives.
-                let open = self.state.app.metrics.subscription_opened();
+                let open = self.live.state().metrics.subscription_opened();
                 let messages = messages.inspect(move |_| {
                     let _ = &open;
                 });
@@ -315,7 +321,7 @@ fn authorization(payload: Option<&Value>) -> Option<String> {
 
 impl Connection {
     fn is_mutation(&self, payload: &SubscribePayload) -> bool {
-        let Ok(document) = self.state.api.parse(&payload.query) else {
+        let Ok(document) = self.live.api().parse(&payload.query) else {
             return false;
         };
         document

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Person, TestApp, post_graphql, spawn_app, spawn_cluster},
+    helpers::{Person, TestApp, post_graphql, spawn_app, spawn_app_with, spawn_cluster},
     one_on_ones::{Pair, new_draft, pair},
     ws_client::{WsClient, close_code, open},
 };
@@ -139,6 +139,34 @@ async fn every_close_code_of_the_protocol() {
         (Some("error"), Some("m"))
     );
     app.ok(&leader.token, "{ viewer { id } }", json!({})).await;
+}
+
+#[tokio::test]
+async fn a_connection_ends_with_4403_when_its_token_expires() {
+    let app = spawn_app_with(|config| config.token_ttl = Duration::from_secs(4)).await;
+    let Pair { leader, member, .. } = pair(&app).await;
+    let session = shared_session(&app, &leader, &member).await;
+    let expires_at = token_expiry(&leader.token);
+
+    let mut client = WsClient::connect(&app.ws_url(), &leader.token).await;
+    client.subscribe("a", &session, None).await;
+    assert_eq!(client.next_event("a").await["__typename"], "Subscribed");
+    // Open past the init timeout (500 ms here), closed once the token expires (whole seconds).
+    assert_eq!(close_code(&mut client.socket).await, Some(4403));
+    assert!(chrono::Utc::now().timestamp() >= expires_at - 1);
+}
+
+/// The `exp` claim of a JWT (its payload is base64url JSON).
+fn token_expiry(token: &str) -> i64 {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    claims["exp"].as_i64().expect("exp")
 }
 
 #[tokio::test]
