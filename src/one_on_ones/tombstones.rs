@@ -16,7 +16,9 @@
 use chrono::{DateTime, Utc};
 use entity::{company, one_on_one, tombstone, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set,
+    sea_query::{Expr, UnionType},
 };
 use uuid::Uuid;
 
@@ -72,8 +74,13 @@ async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Candidates asked per statement, each a branch of one `UNION ALL` (bounded so that a large
+/// company stays well within a statement's parameter limit).
+const CANDIDATES_PER_STATEMENT: usize = 100;
+
 /// Everyone who sees `session` without being in it (people of the onlooker roles, and the
-/// company's working tokens), as the policy answers for each of them.
+/// company's working tokens), as the policy answers for each of them: one branch per
+/// candidate, so the rule stays the policy's own, and one statement per hundred candidates.
 async fn onlookers<C: ConnectionTrait>(
     db: &C,
     company: &company::Model,
@@ -86,27 +93,40 @@ async fn onlookers<C: ConnectionTrait>(
         .all(db)
         .await?;
     let tokens = api_tokens::live_tokens(db, company.id).await?;
-    let candidates = people
+    let candidates: Vec<Viewer> = people
         .iter()
         .map(Viewer::for_person)
-        .chain(tokens.iter().map(api_tokens::viewer_of));
+        .chain(tokens.iter().map(api_tokens::viewer_of))
+        .collect();
     let mut seeing = Vec::new();
-    for candidate in candidates {
-        let sees = one_on_one::Entity::find_by_id(session.id)
-            .filter(policy::one_on_one_scope(&candidate, company))
-            .count(db)
-            .await?
-            > 0;
-        if sees {
-            seeing.push(candidate.user_id);
+    for chunk in candidates.chunks(CANDIDATES_PER_STATEMENT) {
+        // The candidate's place in the chunk when the policy lets them see the session.
+        let sees = |(place, candidate): (usize, &Viewer)| {
+            one_on_one::Entity::find_by_id(session.id)
+                .select_only()
+                .expr_as(Expr::val(place as i64), "place")
+                .filter(policy::one_on_one_scope(candidate, company))
+                .into_query()
+        };
+        let mut branches = chunk.iter().enumerate().map(sees);
+        let Some(mut union) = branches.next() else {
+            continue;
+        };
+        for branch in branches {
+            union.union(UnionType::All, branch);
+        }
+        for row in db.query_all(&union).await? {
+            let place: i64 = row.try_get("", "place")?;
+            if let Some(candidate) = usize::try_from(place).ok().and_then(|at| chunk.get(at)) {
+                seeing.push(candidate.user_id);
+            }
         }
     }
     Ok(seeing)
 }
 
 /// Tells everyone who sees `session` but is not in it that it is gone for them: call inside
-/// the transaction that makes it private, before the change. They are few (a company's
-/// leaders, admins and tokens) and asked one by one, so the rule is the policy's own.
+/// the transaction that makes it private, before the change.
 pub(crate) async fn record_hidden<C: ConnectionTrait>(
     db: &C,
     company: &company::Model,
@@ -133,10 +153,7 @@ pub(crate) async fn sight_changed<C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     user::Entity::update_many()
-        .col_expr(
-            user::Column::SightChangedAt,
-            sea_orm::sea_query::Expr::value(at),
-        )
+        .col_expr(user::Column::SightChangedAt, Expr::value(at))
         .filter(people)
         .exec(db)
         .await?;
