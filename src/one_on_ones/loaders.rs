@@ -355,35 +355,17 @@ impl Loader<LessonById> for OneOnOneLoader {
     }
 }
 
+/// Categories not read along with action items (`types::category` asks `category_read`
+/// first).
 impl Loader<CategoryById> for OneOnOneLoader {
     type Value = coaching_category::Model;
     type Error = async_graphql::Error;
     async fn load(&self, keys: &[CategoryById]) -> LoadResult<CategoryById, Self::Value> {
-        let mut found = HashMap::new();
-        let mut missing = Vec::new();
-        {
-            let categories = self.categories_read.lock().expect("poisoned");
-            for key in keys {
-                match categories.get(&key.0) {
-                    Some(category) => {
-                        found.insert(*key, category.clone());
-                    }
-                    None => missing.push(key.0),
-                }
-            }
-        }
-        if !missing.is_empty() {
-            found.extend(
-                by_id::<coaching_category::Entity, _>(
-                    &self.db,
-                    coaching_category::Column::Id,
-                    missing,
-                    |c| CategoryById(c.id),
-                )
-                .await?,
-            );
-        }
-        Ok(found)
+        let ids = keys.iter().map(|k| k.0).collect();
+        by_id::<coaching_category::Entity, _>(&self.db, coaching_category::Column::Id, ids, |c| {
+            CategoryById(c.id)
+        })
+        .await
     }
 }
 
