@@ -2,7 +2,8 @@
 //! subscribed connection, and sustained edit rates. See BENCHMARKS.md for the figures.
 //!
 //! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 \
-//!  cargo bench --bench live` (`LIVE_ONLY=latency`, `memory` or `sustained` runs one part.)
+//!  cargo bench --bench live` (`LIVE_ONLY=latency`, `floor`, `memory` or `sustained` runs one
+//! part.)
 //!
 //! The bench runs two server nodes as child processes (this same executable, started with
 //! `BENCH_ROLE=server`) on one fresh PostgreSQL database and one Redis, so the nodes' memory
@@ -416,6 +417,37 @@ async fn run(
         }
     }
 
+    if wants("floor") {
+        println!(
+            "\n## The machine's floor: the same fan-out over raw loopback TCP, no server logic"
+        );
+        println!(
+            "One {FLOOR_MESSAGE_BYTES}-byte message to each of 1,000 connections, 20 times a second for 5 s: \
+             no WebSocket, JSON, database or Redis, and no edit before it."
+        );
+        println!("| writer | deliveries | p50 ms | p99 ms | max ms |");
+        println!("|---|---|---|---|---|");
+        for (name, writer) in [
+            (
+                "a task per connection, 2 workers (as a node)",
+                FloorWriter::TaskPerConnection,
+            ),
+            (
+                "one thread writing every socket in turn",
+                FloorWriter::OneLoop,
+            ),
+        ] {
+            let latencies = tcp_floor(1_000, 100, writer).await?;
+            println!(
+                "| {name} | {} | {} | {} | {} |",
+                latencies.len(),
+                ms(percentile(&latencies, 0.5)),
+                ms(percentile(&latencies, 0.99)),
+                ms(percentile(&latencies, 1.0)),
+            );
+        }
+    }
+
     if wants("memory") {
         // A fresh node, so memory freed by the latency runs cannot hide the connections' cost.
         let node_c = start_node(database_url, redis_url, prefix, &dir.join("c")).await?;
@@ -512,4 +544,118 @@ async fn run(
         }
     }
     Ok(())
+}
+
+/// About the size of a `SharedNoteEdited` `next` frame the latency part delivers.
+const FLOOR_MESSAGE_BYTES: usize = 160;
+
+#[derive(Clone, Copy)]
+enum FloorWriter {
+    TaskPerConnection,
+    OneLoop,
+}
+
+/// How fast this machine carries one small message to each of `connections` loopback TCP
+/// connections, `rounds` times at the latency part's pace: the writer runs on a runtime (or
+/// thread) of its own, the readers are tasks of the generator's runtime, as subscribers are.
+/// No delivery through a node can beat this, so it bounds what the latency target can reach.
+async fn tcp_floor(
+    connections: usize,
+    rounds: usize,
+    writer: FloorWriter,
+) -> anyhow::Result<Vec<Duration>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (heard_tx, mut heard) = mpsc::unbounded_channel::<Instant>();
+    let mut readers = Vec::new();
+    let mut sockets = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let (stream, accepted) =
+            tokio::join!(tokio::net::TcpStream::connect(address), listener.accept());
+        let (mut stream, socket) = (stream?, accepted?.0);
+        stream.set_nodelay(true)?;
+        socket.set_nodelay(true)?;
+        sockets.push(socket.into_std()?);
+        let heard = heard_tx.clone();
+        readers.push(tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            let mut bytes = 0;
+            while let Ok(n) = stream.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+                let at = Instant::now();
+                bytes += n;
+                // Messages read together were all heard at once.
+                while bytes >= FLOOR_MESSAGE_BYTES {
+                    bytes -= FLOOR_MESSAGE_BYTES;
+                    let _ = heard.send(at);
+                }
+            }
+        }));
+    }
+    let message = Arc::new(vec![b'x'; FLOOR_MESSAGE_BYTES]);
+    let (go, mut go_rx) = mpsc::unbounded_channel::<Instant>();
+    let (sent_tx, mut sent) = mpsc::unbounded_channel::<Instant>();
+    let writer_thread = std::thread::spawn(move || -> anyhow::Result<()> {
+        match writer {
+            FloorWriter::OneLoop => {
+                use std::io::Write;
+                for socket in &sockets {
+                    socket.set_nonblocking(false)?;
+                }
+                while let Some(at) = go_rx.blocking_recv() {
+                    for socket in &mut sockets {
+                        socket.write_all(&message)?;
+                    }
+                    let _ = sent_tx.send(at);
+                }
+            }
+            FloorWriter::TaskPerConnection => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let (fan_out, _) = tokio::sync::broadcast::channel::<Instant>(16);
+                    for socket in sockets {
+                        let mut socket = tokio::net::TcpStream::from_std(socket)?;
+                        let mut rounds = fan_out.subscribe();
+                        let message = message.clone();
+                        tokio::spawn(async move {
+                            while rounds.recv().await.is_ok() {
+                                if socket.write_all(&message).await.is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                    }
+                    while let Some(at) = go_rx.recv().await {
+                        let _ = fan_out.send(at);
+                        let _ = sent_tx.send(at);
+                    }
+                    anyhow::Ok(())
+                })?;
+            }
+        }
+        Ok(())
+    });
+    let mut latencies = Vec::with_capacity(connections * rounds);
+    for _ in 0..rounds {
+        let at = Instant::now();
+        go.send(at)?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = sent.recv().await;
+        while let Ok(heard_at) = heard.try_recv() {
+            latencies.push(heard_at - at);
+        }
+    }
+    drop(go);
+    writer_thread.join().expect("floor writer")?;
+    for reader in readers {
+        reader.abort();
+    }
+    latencies.sort();
+    Ok(latencies)
 }
