@@ -252,9 +252,21 @@ impl YjsWriter {
     }
 }
 
+/// What driving edits measured.
+struct Driven {
+    /// Every delivery's latency, from sending an edit to a subscriber receiving its event,
+    /// sorted.
+    latencies: Vec<Duration>,
+    /// Deliveries due: accepted edits times subscribers per session.
+    expected: usize,
+    refused: usize,
+    /// Each accepted edit's round trip, from sending it to its answer, sorted: the part of a
+    /// delivery's latency before the node that delivers it hears of the edit.
+    answered: Vec<Duration>,
+}
+
 /// Edits at `rate` per second for `seconds`, spread over `writers` concurrent writers and the
-/// given sessions (owned by the members whose tokens are given); returns the latency of every
-/// delivery, from sending an edit to a subscriber receiving its event.
+/// given sessions (owned by the members whose tokens are given).
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     client: &reqwest::Client,
@@ -265,11 +277,13 @@ async fn drive(
     rate: f64,
     seconds: f64,
     writers: usize,
-) -> (Vec<Duration>, usize, usize) {
+) -> Driven {
     let edits = (rate * seconds).round() as usize;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now() + Duration::from_millis(50);
-    let sent: Arc<std::sync::Mutex<std::collections::HashMap<Edit, Instant>>> = Default::default();
+    // Each accepted edit: when it was sent and how long its answer took.
+    let sent: Arc<std::sync::Mutex<std::collections::HashMap<Edit, (Instant, Duration)>>> =
+        Default::default();
     let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..writers {
@@ -291,7 +305,7 @@ async fn drive(
                     .json(&json!({ "query": "mutation($id: ID!, $u: String!) { applySharedNoteUpdate(oneOnOneId: $id, update: $u) { version } }", "variables": { "id": session, "u": update } }))
                     .send().await.expect("request").json().await.expect("json");
                 match response["data"]["applySharedNoteUpdate"]["version"].as_i64() {
-                    Some(version) => { sent.lock().unwrap().insert((session.clone(), version), at); }
+                    Some(version) => { sent.lock().unwrap().insert((session.clone(), version), (at, at.elapsed())); }
                     None => { failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }
                 }
                 n += writers;
@@ -313,14 +327,17 @@ async fn drive(
     let sent = sent.lock().unwrap();
     let mut latencies: Vec<Duration> = received
         .iter()
-        .filter_map(|(edit, at)| Some(at.saturating_duration_since(*sent.get(edit)?)))
+        .filter_map(|(edit, at)| Some(at.saturating_duration_since(sent.get(edit)?.0)))
         .collect();
     latencies.sort();
-    (
+    let mut answered: Vec<Duration> = sent.values().map(|(_, answered)| *answered).collect();
+    answered.sort();
+    Driven {
         latencies,
         expected,
-        failures.load(std::sync::atomic::Ordering::Relaxed),
-    )
+        refused: failures.load(std::sync::atomic::Ordering::Relaxed),
+        answered,
+    }
 }
 
 async fn bench() -> anyhow::Result<()> {
@@ -384,14 +401,14 @@ async fn run(
             "\n## Edit-to-delivery latency (one note, 20 edits/s for 5 s, after a 2 s warm-up)"
         );
         println!(
-            "| subscribers | deliveries | p50 ms | p99 ms | max ms | CPU µs per delivery: node B / generator |"
+            "| subscribers | deliveries | p50 ms | p99 ms | max ms | edit answered p50 ms | CPU µs per delivery: node B / generator |"
         );
-        println!("|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|");
         for subscribers in [1usize, 100, 1000] {
             let mut subs =
                 open_subscribers(&node_b, &leader, &fixture.sessions[0], subscribers).await;
             let cpu_before = (node_b.cpu_time(), common::cpu_time_of("self"));
-            let (latencies, expected, _) = drive(
+            let driven = drive(
                 &client,
                 &node_a,
                 &one_note,
@@ -402,15 +419,18 @@ async fn run(
                 1,
             )
             .await;
+            let latencies = &driven.latencies;
             let per_delivery = |before: Duration, after: Duration| {
                 (after - before).as_secs_f64() * 1e6 / latencies.len().max(1) as f64
             };
             println!(
-                "| {subscribers} | {}/{expected} | {} | {} | {} | {:.1} / {:.1} |",
+                "| {subscribers} | {}/{} | {} | {} | {} | {} | {:.1} / {:.1} |",
                 latencies.len(),
-                ms(percentile(&latencies, 0.5)),
-                ms(percentile(&latencies, 0.99)),
-                ms(percentile(&latencies, 1.0)),
+                driven.expected,
+                ms(percentile(latencies, 0.5)),
+                ms(percentile(latencies, 0.99)),
+                ms(percentile(latencies, 1.0)),
+                ms(percentile(&driven.answered, 0.5)),
                 per_delivery(cpu_before.0, node_b.cpu_time()),
                 per_delivery(cpu_before.1, common::cpu_time_of("self")),
             );
@@ -529,16 +549,18 @@ async fn run(
         }
         let mut merged = Subscribers { heard, tasks };
         for rate in [50.0, 100.0, 200.0, 400.0, 800.0] {
-            let (latencies, expected, failures) =
-                drive(&client, &node_a, &targets, &mut merged, 10, rate, 3.0, 8).await;
-            let p99 = percentile(&latencies, 0.99);
+            let driven = drive(&client, &node_a, &targets, &mut merged, 10, rate, 3.0, 8).await;
+            let latencies = &driven.latencies;
+            let p99 = percentile(latencies, 0.99);
             println!(
-                "| {rate} | {}/{expected} | {failures} | {} | {} |",
+                "| {rate} | {}/{} | {} | {} | {} |",
                 latencies.len(),
-                ms(percentile(&latencies, 0.5)),
+                driven.expected,
+                driven.refused,
+                ms(percentile(latencies, 0.5)),
                 ms(p99)
             );
-            if p99 > Duration::from_millis(50) || latencies.len() < expected {
+            if p99 > Duration::from_millis(50) || latencies.len() < driven.expected {
                 break;
             }
         }
