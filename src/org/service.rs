@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{coaching_category, company, team, team_membership, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -355,7 +356,7 @@ pub async fn create_team(
             place(&txn, viewer, &team, user_id, role, field, now).await?;
         }
     }
-    team_sight_changed(&txn, team.id, None, now).await?;
+    team_sight_changed(&txn, &team, None, now).await?;
     txn.commit().await?;
     Ok(team)
 }
@@ -422,7 +423,7 @@ pub async fn add_to_team(
     let now = Utc::now();
     let txn = crate::db::begin_write(&state.db).await?;
     place(&txn, viewer, &team, user_id, role, "userId", now).await?;
-    team_sight_changed(&txn, team.id, None, now).await?;
+    team_sight_changed(&txn, &team, None, now).await?;
     let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
     access_changed(state, viewer);
@@ -464,23 +465,32 @@ pub async fn remove_from_team(
     let now = Utc::now();
     // A removed leader is no longer among the team's leaders: named explicitly.
     let removed_leader = (role == team_membership::TeamRole::Leader).then_some(user_id);
-    team_sight_changed(&txn, team.id, removed_leader, now).await?;
+    team_sight_changed(&txn, &team, removed_leader, now).await?;
     let team = touch_team(&txn, team, now).await?;
     txn.commit().await?;
     access_changed(state, viewer);
     Ok(team)
 }
 
-/// A change of a team's people changes what some see of 1:1s in ways no session records
-/// (the policy says whom): their next sync starts over.
+/// A change of a team's people may change what some see of 1:1s in ways no session records
+/// (the policy says whom): their next sync starts over. The company's settings are read under
+/// a shared lock, so a change of the visibility default (which stamps every leader itself)
+/// cannot commit between this read and this transaction's commit.
 async fn team_sight_changed<C: ConnectionTrait>(
     db: &C,
-    team_id: Uuid,
+    team: &team::Model,
     former_leader: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let people = policy::sight_changed_by_team_change(team_id, former_leader);
-    tombstones::sight_changed(db, people, now).await
+    let company = company::Entity::find_by_id(team.company_id)
+        .lock_shared()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match policy::sight_changed_by_team_change(&company, team.id, former_leader) {
+        Some(people) => tombstones::sight_changed(db, people, now).await,
+        None => Ok(()),
+    }
 }
 
 /// Membership changes are changes of the team for incremental sync.

@@ -129,12 +129,18 @@ pub fn visible_one_on_one_ids(viewer: &Viewer, company: &company::Model) -> Sele
 }
 
 /// Whose sight of sessions a change of `team`'s people alters (the users to stamp): its
-/// leaders ("X's Team Members", SPEC §2) and a leader just removed from it.
+/// leaders ("X's Team Members", SPEC §5's LoM) and a leader just removed from it. Only while
+/// 1:1s are private by default: otherwise every leader sees every open 1:1, in their teams or
+/// not, and a team change alters nobody's sight (`None`).
 pub fn sight_changed_by_team_change(
+    company: &company::Model,
     team_id: uuid::Uuid,
     former_leader: Option<uuid::Uuid>,
-) -> Condition {
+) -> Option<Condition> {
     use entity::{team_membership, user};
+    if !company.private_one_on_ones_by_default {
+        return None;
+    }
     let leaders = team_membership::Entity::find()
         .select_only()
         .column(team_membership::Column::UserId)
@@ -142,10 +148,10 @@ pub fn sight_changed_by_team_change(
         .filter(team_membership::Column::Role.eq(team_membership::TeamRole::Leader))
         .into_query();
     let people = Condition::any().add(user::Column::Id.in_subquery(leaders));
-    match former_leader {
+    Some(match former_leader {
         Some(id) => people.add(user::Column::Id.eq(id)),
         None => people,
-    }
+    })
 }
 
 /// Whose sight a change of `privateOneOnOnesByDefault` alters: the company's onlookers

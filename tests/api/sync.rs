@@ -286,6 +286,19 @@ async fn team_role_and_setting_changes_ask_exactly_the_affected_to_resync() {
         assert!(!resync(token.clone(), since.clone()).await);
     }
 
+    // With the default off every leader sees every open 1:1, in their teams or not: a team
+    // change alters nobody's sight, so nobody starts over.
+    let since = chrono::Utc::now().to_rfc3339();
+    app.change_team(admin, "removeTeamMember", &team, &newcomer.id)
+        .await;
+    app.change_team(admin, "addTeamLeader", &team, &leader.id)
+        .await;
+    for token in [&leader.token, &other_leader.token, admin, &newcomer.token] {
+        assert!(!resync(token.clone(), since.clone()).await);
+    }
+    app.change_team(admin, "removeTeamLeader", &team, &leader.id)
+        .await;
+
     // A role change (the leader has no team left), for that person alone.
     let since = chrono::Utc::now().to_rfc3339();
     app.ok(
