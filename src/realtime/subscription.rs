@@ -183,13 +183,18 @@ pub(crate) fn messages(
         let sight = membership.visible.clone();
         // Made once, not per loop turn: every delivery is a turn.
         let mut sight_lost = std::pin::pin!(sight_lost(membership.visible));
+        let mut lost_sight = false;
+        let mut failed = false;
         let mut frames = Box::pin(subscriber.start(opened.after_seq));
-        while let Some(frame) = frames.next().await {
-            yield frame;
+        while let Some(step) = frames.next().await {
+            match step {
+                Step::Frame(frame) => yield frame,
+                Step::LostSight => lost_sight = true,
+                Step::Failed => failed = true,
+            }
         }
         drop(frames);
-        let mut lost_sight = false;
-        loop {
+        while !lost_sight && !failed {
             let next = tokio::select! {
                 biased;
                 next = &mut sight_lost => next,
@@ -212,20 +217,15 @@ pub(crate) fn messages(
                 }
                 Next::CatchUp => {
                     let mut frames = Box::pin(subscriber.catch_up());
-                    while let Some(frame) = frames.next().await {
-                        match frame {
-                            Some(frame) => yield frame,
-                            None => lost_sight = true,
+                    while let Some(step) = frames.next().await {
+                        match step {
+                            Step::Frame(frame) => yield frame,
+                            Step::LostSight => lost_sight = true,
+                            Step::Failed => failed = true,
                         }
                     }
-                    if lost_sight {
-                        break;
-                    }
                 }
-                Next::LostSight => {
-                    lost_sight = true;
-                    break;
-                }
+                Next::LostSight => lost_sight = true,
                 Next::End => break,
             }
         }
@@ -306,6 +306,15 @@ fn open<'a>(
     }
 }
 
+/// A step of a subscription's own reading of the log: a frame to send, or the end.
+enum Step {
+    Frame(Utf8Bytes),
+    /// The viewer no longer sees the session: a last `NOT_FOUND`, then `complete`.
+    LostSight,
+    /// The log could not be read; the error was sent: `complete`.
+    Failed,
+}
+
 /// What a joined subscription does next.
 enum Next {
     Wait,
@@ -327,42 +336,43 @@ struct Subscriber {
 
 impl Subscriber {
     /// `Subscribed`, then the events after `after_seq` from the log (or `ResyncRequired`).
-    fn start(&mut self, after_seq: Option<i64>) -> impl Stream<Item = Utf8Bytes> + '_ {
+    /// Ends the subscription when the log cannot be read, or when the viewer no longer sees
+    /// the session.
+    fn start(&mut self, after_seq: Option<i64>) -> impl Stream<Item = Step> + '_ {
         async_stream::stream! {
             let state = self.selection.state().clone();
             state.bus.ready().await;
-            let latest = match last_seq(&state.db, self.session).await {
-                Ok(latest) => latest,
+            let session = self.session;
+            let read = async {
+                let latest = last_seq(&state.db, session).await?;
+                let start = after_seq.unwrap_or(latest);
+                if start > latest || latest - start > MAX_REPLAY as i64 {
+                    return Ok((latest, start, None));
+                }
+                let events = read_after(&state.db, session, start, MAX_REPLAY).await?;
+                // A log that no longer starts right after `start` was pruned past it.
+                let whole = (events.is_empty() && start == latest)
+                    || events.first().is_some_and(|e| e.seq == start + 1);
+                Ok::<_, AppError>((latest, start, whole.then_some(events)))
+            };
+            let (latest, start, replay) = match read.await {
+                Ok(read) => read,
                 Err(err) => {
                     let mut frames = Box::pin(self.render(vec![Err(err.into())]));
                     while let Some(frame) = frames.next().await {
-                        yield frame;
+                        yield Step::Frame(frame);
                     }
+                    yield Step::Failed;
                     return;
                 }
             };
-            let start = after_seq.unwrap_or(latest);
-            let replay = if start > latest || latest - start > MAX_REPLAY as i64 {
-                None
-            } else {
-                match read_after(&state.db, self.session, start, MAX_REPLAY).await {
-                    // A log that no longer starts right after `start` was pruned past it.
-                    Ok(events)
-                        if (events.is_empty() && start == latest)
-                            || events.first().is_some_and(|e| e.seq == start + 1) =>
-                    {
-                        Some(events)
-                    }
-                    Ok(_) => None,
-                    Err(err) => {
-                        let mut frames = Box::pin(self.render(vec![Err(err.into())]));
-                        while let Some(frame) = frames.next().await {
-                            yield frame;
-                        }
-                        return;
-                    }
-                }
-            };
+            // The opening check came before this subscriber joined its feed, and the feed
+            // re-checks only those who have joined: a session hidden in between (or while
+            // this node waited for Redis) is caught here, before any event is sent.
+            if !still_visible(&state, &self.viewer, session).await {
+                yield Step::LostSight;
+                return;
+            }
             self.delivered = match &replay {
                 Some(events) => events.last().map_or(start, |e| e.seq),
                 None => latest,
@@ -381,14 +391,15 @@ impl Subscriber {
             }
             let mut frames = Box::pin(self.render(items));
             while let Some(frame) = frames.next().await {
-                yield frame;
+                yield Step::Frame(frame);
             }
         }
     }
 
-    /// The events after the last delivered one, read from the log; `None` when one of them
-    /// changed the session and the viewer no longer sees it.
-    fn catch_up(&mut self) -> impl Stream<Item = Option<Utf8Bytes>> + '_ {
+    /// The events after the last delivered one, read from the log; `LostSight` when one of
+    /// them changed the session and the viewer no longer sees it. A failed read sends
+    /// nothing: the next event tries again.
+    fn catch_up(&mut self) -> impl Stream<Item = Step> + '_ {
         async_stream::stream! {
             let state = self.selection.state().clone();
             let events: Vec<LoggedEvent> =
@@ -402,7 +413,7 @@ impl Subscriber {
             if events.iter().any(is_session_change)
                 && !still_visible(&state, &self.viewer, self.session).await
             {
-                yield None;
+                yield Step::LostSight;
                 return;
             }
             if let Some(last) = events.last() {
@@ -410,7 +421,7 @@ impl Subscriber {
             }
             let mut frames = Box::pin(self.render(events.into_iter().map(|e| Ok(e.into())).collect()));
             while let Some(frame) = frames.next().await {
-                yield Some(frame);
+                yield Step::Frame(frame);
             }
         }
     }

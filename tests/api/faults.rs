@@ -271,3 +271,50 @@ async fn clients_arriving_as_a_fresh_node_starts_converge() {
         expect_seqs(&mut client, &id, 2, last).await;
     }
 }
+
+#[tokio::test]
+async fn a_viewer_who_loses_sight_while_redis_is_down_hears_nothing_of_it() {
+    let Some(mut redis) = OwnRedis::start().await else {
+        return;
+    };
+    let nodes = spawn_cluster(1, &redis.url()).await;
+    let node = &nodes[0];
+    let (
+        Pair {
+            company_admin,
+            leader,
+            ..
+        },
+        session,
+    ) = shared_session(node).await;
+    let before = last_seq(node, &leader.token, &session).await;
+
+    // While Redis is down the node cannot promise live delivery: a subscription is accepted
+    // but waits for Redis before its `Subscribed` and replay.
+    redis.stop().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut admin = WsClient::connect(&node.ws_url(), &company_admin).await;
+    admin.subscribe("s", &session, Some(before)).await;
+    assert!(
+        admin.quiet_for(Duration::from_millis(300)).await.is_none(),
+        "nothing before Redis is back"
+    );
+
+    // Meanwhile the leader makes the session private, then gives a kudo in private.
+    node.ok(
+        &leader.token,
+        "mutation($id: ID!) { updateOneOnOne(id: $id, input: { private: true }) { id } }",
+        json!({ "id": session }),
+    )
+    .await;
+    assert!(kudo(node, &leader.token, &session, "in private").await);
+    assert!(redis.spawn().await, "redis restarts");
+
+    // The admin no longer sees the session: not one event of it, a last NOT_FOUND, complete.
+    let last = admin.recv().await;
+    assert_eq!(
+        last["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{last}"
+    );
+    assert_eq!(admin.recv().await, json!({ "type": "complete", "id": "s" }));
+}
