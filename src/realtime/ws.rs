@@ -94,21 +94,25 @@ fn close_message(code: u16, reason: &str) -> Message {
     }))
 }
 
+/// A message's optional `payload`, which the protocol requires to be an object when present
+/// (anything else is an invalid message: 4400).
+type ObjectPayload = Option<serde_json::Map<String, Value>>;
+
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
     ConnectionInit {
         #[serde(default)]
-        payload: Option<Value>,
+        payload: ObjectPayload,
     },
     Ping {
         #[serde(default)]
-        payload: Option<Value>,
+        payload: ObjectPayload,
     },
     Pong {
         #[serde(default)]
         #[allow(dead_code)]
-        payload: Option<Value>,
+        payload: ObjectPayload,
     },
     Subscribe {
         id: String,
@@ -310,9 +314,8 @@ impl Connection {
 }
 
 /// The `Authorization` entry of `connection_init`'s payload, whatever its key's case.
-fn authorization(payload: Option<&Value>) -> Option<String> {
+fn authorization(payload: Option<&serde_json::Map<String, Value>>) -> Option<String> {
     payload?
-        .as_object()?
         .iter()
         .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, value)| value.as_str())

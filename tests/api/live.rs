@@ -63,13 +63,19 @@ async fn every_close_code_of_the_protocol() {
     let mut socket = open(&url, false).await;
     assert_eq!(close_code(&mut socket).await, Some(4406));
 
-    // 4400: not a protocol message.
-    let mut socket = open(&url, true).await;
-    socket
-        .send(Message::Text("{\"type\":\"nonsense\"}".into()))
-        .await
-        .unwrap();
-    assert_eq!(close_code(&mut socket).await, Some(4400));
+    // 4400: not a protocol message, or a payload that is not an object.
+    for message in [
+        json!({ "type": "nonsense" }),
+        json!({ "type": "connection_init", "payload": "Bearer x" }),
+        json!({ "type": "ping", "payload": [1] }),
+    ] {
+        let mut socket = open(&url, true).await;
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+        assert_eq!(close_code(&mut socket).await, Some(4400), "{message}");
+    }
 
     // 4401: subscribe before the ack.
     let mut socket = open(&url, true).await;
