@@ -91,6 +91,7 @@ impl Node {
             token_ttl: Duration::from_secs(3600),
             max_body_bytes: 2 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
+            ws_send_timeout: Duration::from_secs(15),
             redis_prefix: "bench".into(),
             cors_allowed_origins: CorsOrigins::Localhost,
             metrics_token: None,

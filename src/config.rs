@@ -83,6 +83,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a WebSocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// How long a message to a WebSocket client may wait for the client to read (its socket's
+    /// buffers full) before the connection is dropped.
+    pub ws_send_timeout: Duration,
     /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
     pub redis_prefix: String,
     pub cors_allowed_origins: CorsOrigins,
@@ -135,6 +138,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl_minutes * 60),
             max_body_bytes: 2 * 1024 * 1024,
             ws_init_timeout: Duration::from_secs(10),
+            ws_send_timeout: Duration::from_secs(15),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "coach".into()),
             cors_allowed_origins: CorsOrigins::parse(
                 var("CORS_ALLOWED_ORIGINS").as_deref(),

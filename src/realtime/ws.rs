@@ -6,7 +6,7 @@
 //! closes a subscribe-before-ack with 1011 (instead of 4401) and has no `connection_init`
 //! timeout (4408). Owning the socket also lets us bound its buffers and message sizes.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use async_graphql::parser::types::OperationType;
 use axum::{
@@ -149,6 +149,19 @@ struct Connection {
 enum End {
     Close(u16, &'static str),
     ClientGone,
+    /// The client stopped reading: its socket is dropped, since not even a close frame would
+    /// get through.
+    Stalled,
+}
+
+/// Sends `message`, giving up on a client that has not read for `timeout`: waiting longer
+/// would keep this task, its subscriptions and their feed alive for a reader that is gone.
+async fn send(socket: &mut WebSocket, message: Message, timeout: Duration) -> Result<(), End> {
+    match tokio::time::timeout(timeout, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::ClientGone),
+        Err(_) => Err(End::Stalled),
+    }
 }
 
 impl Connection {
@@ -171,6 +184,7 @@ impl Connection {
         // One timer: `connection_init` must come before it; once it came, the token expires
         // at it.
         let deadline = tokio::time::sleep(self.live.state().config.ws_init_timeout);
+        let send_timeout = self.live.state().config.ws_send_timeout;
         tokio::pin!(deadline);
 
         let end = loop {
@@ -190,8 +204,8 @@ impl Connection {
                     // every idle connection's task by its size.
                     match Box::pin(self.handle(message)).await {
                         Ok(Some(reply)) => {
-                            if socket.send(Message::Text(reply)).await.is_err() {
-                                break End::ClientGone;
+                            if let Err(end) = send(&mut socket, Message::Text(reply), send_timeout).await {
+                                break end;
                             }
                             if let Some(viewer) = &self.viewer {
                                 let at = viewer.token_expires_at - chrono::Utc::now();
@@ -204,8 +218,8 @@ impl Connection {
                     }
                 }
                 Some((_, message)) = self.subscriptions.next(), if !self.subscriptions.is_empty() => {
-                    if socket.send(Message::Text(message)).await.is_err() {
-                        break End::ClientGone;
+                    if let Err(end) = send(&mut socket, Message::Text(message), send_timeout).await {
+                        break end;
                     }
                 }
                 _ = &mut deadline => {
@@ -221,10 +235,14 @@ impl Connection {
             }
         };
         self.subscriptions.clear();
-        if let End::Close(code, reason) = end {
-            let _ = socket.send(close_message(code, reason)).await;
+        match end {
+            End::Stalled => return,
+            End::Close(code, reason) => {
+                let _ = send(&mut socket, close_message(code, reason), send_timeout).await;
+            }
+            End::ClientGone => {}
         }
-        let _ = socket.close().await;
+        let _ = tokio::time::timeout(send_timeout, socket.close()).await;
     }
 
     /// Handles one client message; `Ok(Some(reply))` is sent back at once.

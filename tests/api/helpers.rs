@@ -71,6 +71,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> Config {
         token_ttl: Duration::from_secs(3600),
         max_body_bytes: 2 * 1024 * 1024,
         ws_init_timeout: Duration::from_millis(500),
+        ws_send_timeout: Duration::from_secs(1),
         redis_prefix: format!("test-{}", Uuid::new_v4().simple()),
         cors_allowed_origins: CorsOrigins::Localhost,
         metrics_token: None,

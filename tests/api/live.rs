@@ -10,7 +10,7 @@ use crate::{
     one_on_ones::{Pair, new_draft, pair},
     ws_client::{WsClient, close_code, open},
 };
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 pub async fn shared_session(app: &TestApp, leader: &Person, member: &Person) -> String {
@@ -669,4 +669,45 @@ async fn concurrent_edits_of_one_note_all_succeed() {
             "lost {marker}: {note}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_holds_back_nobody() {
+    let app = spawn_app().await;
+    let Pair { leader, member, .. } = pair(&app).await;
+    let session = shared_session(&app, &leader, &member).await;
+    let url = app.ws_url();
+    let mut stalled = WsClient::connect(&url, &member.token).await;
+    stalled.subscribe("s", &session, None).await;
+    assert_eq!(stalled.next_event("s").await["__typename"], "Subscribed");
+    let mut reader = WsClient::connect(&url, &leader.token).await;
+    reader.subscribe("r", &session, None).await;
+    assert_eq!(reader.next_event("r").await["__typename"], "Subscribed");
+
+    // Edits of ≈ 200 KB each, far more than the stalled client's socket buffers hold; the
+    // reader hears every one as it happens.
+    const EDITS: usize = 40;
+    for n in 0..EDITS {
+        let text = if n % 2 == 0 { "a" } else { "b" }.repeat(90_000);
+        edit(&app, &leader, &session, &text).await;
+        let heard = reader.next_event("r").await;
+        assert_eq!(heard["__typename"], "SharedNoteEdited");
+    }
+
+    // Sends to the stalled client waited past the send timeout (1 s in tests): the server
+    // dropped it, and what the sockets still held ends without the subscription's complete.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut heard = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), stalled.socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                assert!(!text.contains("\"complete\""), "{text}");
+                heard += 1;
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(None | Some(Err(_))) => break,
+            Err(_) => panic!("still connected after {heard} messages"),
+        }
+    }
+    assert!(heard < EDITS, "heard all {heard} edits");
 }
